@@ -1,0 +1,63 @@
+{#- One row per live, unique document. Access groups come from front matter `access_groups`, else
+    the first matching rule of seeds/access_rules.csv (by priority), else default_access_groups. -#}
+
+with cleaned as (
+    select * from {{ ref('int_documents_cleaned') }}
+    where reason is null
+        and not is_duplicate
+),
+
+rules as (
+    select * from {{ ref('access_rules') }}
+),
+
+front_matter_groups as (
+    select
+        document_id,
+        {{ access_groups_list("try_cast(json_extract(metadata::json, '$.access_groups') as varchar[])") }} as groups
+    from cleaned
+),
+
+rule_groups as (
+    select
+        cleaned.document_id,
+        {{ access_groups_list("string_split(rules.access_groups, ';')") }} as groups
+    from cleaned
+    inner join rules
+        on cleaned.source_path glob rules.path_glob
+    qualify row_number() over (partition by cleaned.document_id order by rules.priority, rules.path_glob) = 1
+),
+
+with_groups as (
+    select
+        cleaned.*,
+        coalesce(
+            nullif(front_matter_groups.groups, []),
+            nullif(rule_groups.groups, []),
+            {{ access_groups_list(sql_literal(var('default_access_groups')) ~ '::varchar[]') }}
+        ) as access_groups
+    from cleaned
+    left join front_matter_groups using (document_id)
+    left join rule_groups using (document_id)
+),
+
+final as (
+    select
+        document_id,
+        source_path,
+        record_key,
+        file_type,
+        title,
+        text,
+        text_sha256,
+        n_chars,
+        access_groups,
+        metadata::json as metadata,
+        content_sha256,
+        size_bytes,
+        modified_at,
+        loaded_at
+    from with_groups
+)
+
+select * from final

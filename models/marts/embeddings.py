@@ -1,0 +1,61 @@
+"""The embedding cache: one L2-normalised vector per (text_sha256, model_id).
+
+Incremental: each build embeds only the chunk texts that have no vector yet for the configured
+model, so a text shared by documents or strategies is embedded once and an unchanged document
+costs nothing. Texts stream from DuckDB in record batches and vectors stream back, so memory
+stays bounded by one batch.
+"""
+
+import pyarrow as pa
+
+from python_udfs.embedding import (
+    READ_STEP,
+    dbt_logger,
+    current_invocation_id,
+    effective_model_id,
+    embedding_batches,
+    embedding_dimension,
+    load_model,
+    output_schema,
+)
+
+
+def model(dbt, session):
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        unique_key=["text_sha256", "model_id"],
+    )
+    backend = dbt.config.get("embedding_backend")
+    model_path = dbt.config.get("embedding_model_path")
+    batch_size = int(dbt.config.get("embedding_batch_size"))
+    invocation_id = current_invocation_id()
+    model_id = effective_model_id(dbt.config.get("embedding_model_id"), backend)
+    quoted_model_id = model_id.replace("'", "''")
+
+    already_embedded = ""
+    if dbt.is_incremental:
+        already_embedded = (
+            f"where text_sha256 not in (select text_sha256 from {dbt.this} "
+            f"where model_id = '{quoted_model_id}')"
+        )
+    pending = dbt.ref("chunks").query(
+        "docvec_chunks",
+        "select text_sha256, min(chunk_text) as chunk_text from docvec_chunks "
+        f"{already_embedded} group by text_sha256 order by text_sha256",
+    )
+    total = pending.aggregate("count(*)").fetchone()[0]
+
+    log = dbt_logger()
+    embedder = load_model(model_path or None, backend)
+    reader = pending.fetch_arrow_reader(READ_STEP)
+    batches = embedding_batches(
+        reader,
+        embedder,
+        model_id=model_id,
+        total=total,
+        batch_size=batch_size,
+        invocation_id=invocation_id,
+        log=log,
+    )
+    return pa.RecordBatchReader.from_batches(output_schema(embedding_dimension(embedder)), batches)

@@ -1,0 +1,144 @@
+"""dbt-duckdb plugin: loads the vss/fts extensions from their pip packages and registers UDFs.
+
+Enabled in `profiles.yml` (`plugins: [{module: python_udfs.plugin}]`); every connection dbt opens
+gets the same functions, so SQL models call Python parsing, cleaning and chunking by name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+from . import chunking, cleaning, parsing
+from .tokens import load_tokenizer
+
+PARSE_RETURN = (
+    "STRUCT(records STRUCT(record_key VARCHAR, title VARCHAR, text VARCHAR, metadata VARCHAR)[], "
+    "reason VARCHAR, detail VARCHAR)"
+)
+CHUNK_RETURN = (
+    "STRUCT(chunk_index INTEGER, start_char INTEGER, end_char INTEGER, chunk_text VARCHAR, "
+    "n_tokens INTEGER, section VARCHAR)[]"
+)
+
+
+def extension_path(name: str) -> Path:
+    """The extension file shipped by the `duckdb-extension-<name>` pip package for this DuckDB."""
+    import importlib
+
+    package = importlib.import_module(f"duckdb_extension_{name}")
+    root = Path(package.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    path = root / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: install duckdb-extension-{name}=={duckdb.__version__} "
+            "(extensions are loaded from pip packages, never downloaded)"
+        )
+    return path
+
+
+def load_extensions(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...] = ("vss", "fts")) -> None:
+    for name in names:
+        conn.execute(f"load '{extension_path(name)}'")
+
+
+def parse_udf(source_path: str | None, content: bytes | None, options_json: str | None) -> dict[str, Any]:
+    """DuckDB wrapper of `parsing.parse_document`: records as a list of structs, never raises."""
+    options = parsing.ParseOptions(
+        **{k: tuple(v) for k, v in json.loads(options_json or "{}").items() if v is not None}
+    )
+    result = parsing.parse_document(source_path or "", bytes(content or b""), options)
+    return {
+        "records": [
+            {
+                "record_key": r.record_key,
+                "title": r.title,
+                "text": r.text,
+                "metadata": json.dumps(r.metadata, ensure_ascii=False, sort_keys=True, default=str),
+            }
+            for r in result.records
+        ],
+        "reason": result.reason,
+        "detail": result.detail,
+    }
+
+
+def chunk_udf(
+    text: str | None,
+    file_type: str | None,
+    method: str,
+    max_tokens: int,
+    overlap_tokens: int,
+    model_path: str | None,
+) -> list[dict[str, Any]]:
+    tokenizer = load_tokenizer(model_path or None)
+    chunks = chunking.chunk_text(
+        text or "",
+        tokenizer,
+        method=method,
+        max_tokens=max_tokens,
+        overlap_tokens=overlap_tokens,
+        file_type=file_type,
+    )
+    return [
+        {
+            "chunk_index": c.chunk_index,
+            "start_char": c.start_char,
+            "end_char": c.end_char,
+            "chunk_text": c.text,
+            "n_tokens": c.n_tokens,
+            "section": c.section,
+        }
+        for c in chunks
+    ]
+
+
+def count_tokens_udf(text: str | None, model_path: str | None) -> int:
+    return load_tokenizer(model_path or None).count(text or "")
+
+
+def max_seq_length_udf(model_path: str | None) -> int:
+    return load_tokenizer(model_path or None).max_seq_length
+
+
+def embed_query_udf(text: str | None, model_path: str | None, backend: str | None) -> list[float]:
+    from .embedding import embed_texts, load_model
+
+    model = load_model(model_path or None, backend or "torch")
+    return embed_texts(model, [text or ""])[0].tolist()
+
+
+def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Register docvec's functions on a DuckDB connection (also usable outside dbt)."""
+    special = {"null_handling": "special", "side_effects": False}
+    conn.create_function("docvec_file_type", parsing.detect_file_type, ["VARCHAR"], "VARCHAR", **special)
+    conn.create_function("docvec_parse", parse_udf, ["VARCHAR", "BLOB", "VARCHAR"], PARSE_RETURN, **special)
+    conn.create_function("docvec_clean", cleaning.clean_text, ["VARCHAR"], "VARCHAR", **special)
+    conn.create_function(
+        "docvec_chunk",
+        chunk_udf,
+        ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "INTEGER", "VARCHAR"],
+        CHUNK_RETURN,
+        **special,
+    )
+    conn.create_function("docvec_count_tokens", count_tokens_udf, ["VARCHAR", "VARCHAR"], "INTEGER", **special)
+    conn.create_function("docvec_max_seq_length", max_seq_length_udf, ["VARCHAR"], "INTEGER", **special)
+    conn.create_function(
+        "docvec_embed_query", embed_query_udf, ["VARCHAR", "VARCHAR", "VARCHAR"], "FLOAT[]", **special
+    )
+
+
+def configure(conn: duckdb.DuckDBPyConnection) -> None:
+    load_extensions(conn)
+    register_udfs(conn)
+
+
+class Plugin(BasePlugin):
+    """Registers docvec's UDFs and loads vss/fts on every connection dbt opens."""
+
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        configure(conn)

@@ -1,0 +1,701 @@
+"""Tests for python_udfs.parsing: every file type, decoding, front matter and failure reasons."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from python_udfs import parsing  # noqa: E402
+from python_udfs.parsing import (  # noqa: E402
+    FILE_TYPES,
+    REASONS,
+    BinaryContentError,
+    InvalidEncodingError,
+    ParsedRecord,
+    ParseOptions,
+    ParseResult,
+    decode_text,
+    detect_file_type,
+    parse_document,
+)
+
+
+def only_record(result: ParseResult) -> ParsedRecord:
+    """The single record of a successful one-document result."""
+    assert result.reason is None, result.detail
+    assert result.detail is None
+    assert len(result.records) == 1
+    return result.records[0]
+
+
+def assert_json_safe(metadata: dict) -> None:
+    """Metadata must survive strict JSON serialisation and UTF-8 encoding."""
+    json.dumps(metadata, allow_nan=False, ensure_ascii=False).encode("utf-8")
+
+
+def assert_rejected(result: ParseResult, reason: str) -> str:
+    """A failed result with ``reason``; returns its detail."""
+    assert result.records == []
+    assert result.reason == reason, (result.reason, result.detail)
+    assert result.reason in REASONS
+    assert result.detail
+    assert len(result.detail) <= 500
+    return result.detail
+
+
+# ---------------------------------------------------------------------------------------------
+# File types
+# ---------------------------------------------------------------------------------------------
+
+
+def test_file_types_mapping() -> None:
+    assert FILE_TYPES == {
+        "md": "markdown",
+        "markdown": "markdown",
+        "txt": "text",
+        "text": "text",
+        "html": "html",
+        "htm": "html",
+        "pdf": "pdf",
+        "json": "json",
+        "jsonl": "jsonl",
+        "ndjson": "jsonl",
+    }
+    assert REASONS == (
+        "unsupported_type",
+        "empty_text",
+        "parse_error",
+        "encrypted",
+        "binary_content",
+        "invalid_encoding",
+        "too_large",
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("docs/readme.md", "markdown"),
+        ("NOTES.MARKDOWN", "markdown"),
+        ("a/b.txt", "text"),
+        ("x.text", "text"),
+        ("page.HTM", "html"),
+        ("page.html", "html"),
+        ("C:\\files\\report.Pdf", "pdf"),
+        ("data.json", "json"),
+        ("data.jsonl", "jsonl"),
+        ("data.ndjson", "jsonl"),
+        ("s3://bucket/dir.md/file.docx", None),
+        ("archive.tar.gz", None),
+        ("Makefile", None),
+        ("trailing.", None),
+        ("", None),
+    ],
+)
+def test_detect_file_type(path: str, expected: str | None) -> None:
+    assert detect_file_type(path) == expected
+
+
+def test_unsupported_extension() -> None:
+    detail = assert_rejected(parse_document("slides.docx", b"PK\x03\x04"), "unsupported_type")
+    assert ".docx" in detail
+    assert_rejected(parse_document("Makefile", b"all:"), "unsupported_type")
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------------
+
+
+def test_decode_utf8_bom_is_removed() -> None:
+    assert decode_text(b"\xef\xbb\xbfhello") == "hello"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_decode_utf16_and_utf32_with_bom(encoding: str) -> None:
+    text = "Grüße, 世界 🌍\nline two"
+    data = ("\ufeff" + text).encode(encoding)  # explicit byte-order mark
+    assert data[:2] in (b"\xff\xfe", b"\xfe\xff", b"\x00\x00")
+    assert decode_text(data) == text
+
+
+def test_decode_utf16_without_bom() -> None:
+    assert decode_text("plain ASCII in UTF-16".encode("utf-16-le")) == "plain ASCII in UTF-16"
+    assert decode_text("big endian text".encode("utf-16-be")) == "big endian text"
+
+
+def test_decode_latin1_and_cp1252() -> None:
+    assert decode_text("Größe café naïve résumé".encode("latin-1")) == "Größe café naïve résumé"
+    assert decode_text("Ça va? Très bien.\nÀ bientôt.".encode("latin-1")) == "Ça va? Très bien.\nÀ bientôt."
+    assert decode_text("“Quoted” price: 5 € — done".encode("cp1252")) == "“Quoted” price: 5 € — done"
+
+
+def test_decode_cyrillic_single_byte() -> None:
+    text = "Привет, как дела? Это тест кодировки."
+    assert decode_text(text.encode("cp1251")) == text
+
+
+def test_decode_normalises_line_endings() -> None:
+    assert decode_text(b"a\r\nb\rc\n") == "a\nb\nc\n"
+
+
+def test_decode_rejects_binary() -> None:
+    with pytest.raises(BinaryContentError):
+        decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    with pytest.raises(BinaryContentError):
+        decode_text(bytes([1, 2, 3, 4, 5, 6, 7, 8]) * 20 + b"some text")
+    assert issubclass(BinaryContentError, ValueError)
+
+
+def test_decode_rejects_undecodable_bytes() -> None:
+    with pytest.raises(InvalidEncodingError):
+        decode_text(bytes(range(0x80, 0x100)) * 4)
+    assert issubclass(InvalidEncodingError, ValueError)
+
+
+def test_invalid_utf16_after_bom() -> None:
+    # A high surrogate with no low surrogate after the UTF-16 LE BOM.
+    result = parse_document("a.txt", b"\xff\xfea\x00\x00\xd8b\x00")
+    assert_rejected(result, "invalid_encoding")
+
+
+def test_binary_under_markdown_extension() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256))
+    detail = assert_rejected(parse_document("image.md", png), "binary_content")
+    assert "NUL" in detail
+
+
+def test_undecodable_text_file() -> None:
+    assert_rejected(parse_document("a.txt", bytes(range(0x80, 0x100)) * 4), "invalid_encoding")
+
+
+# ---------------------------------------------------------------------------------------------
+# Empty content, limits and the never-raises guarantee
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["a.md", "a.txt", "a.html", "a.pdf", "a.json", "a.jsonl"])
+def test_zero_byte_file_is_empty(path: str) -> None:
+    detail = assert_rejected(parse_document(path, b""), "empty_text")
+    assert "0 bytes" in detail
+
+
+@pytest.mark.parametrize("path", ["a.md", "a.txt", "a.html", "a.json", "a.jsonl"])
+def test_whitespace_only_file_is_empty(path: str) -> None:
+    assert_rejected(parse_document(path, b"  \n\t\r\n  \n"), "empty_text")
+
+
+def test_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "MAX_CONTENT_BYTES", 10)
+    detail = assert_rejected(parse_document("a.txt", b"x" * 11), "too_large")
+    assert "11 bytes" in detail
+    assert only_record(parse_document("a.txt", b"x" * 10)).text == "x" * 10
+
+
+def test_unexpected_exception_becomes_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(content: bytes, options: ParseOptions) -> ParseResult:
+        raise KeyError("x" * 2000)
+
+    monkeypatch.setitem(parsing._PARSERS, "text", boom)
+    detail = assert_rejected(parse_document("a.txt", b"hello"), "parse_error")
+    assert detail.startswith("KeyError: 'xxx")
+    assert len(detail) == 500
+
+
+def test_bad_arguments_do_not_raise() -> None:
+    assert_rejected(parse_document("a.txt", None), "parse_error")  # type: ignore[arg-type]
+    assert_rejected(parse_document(None, b"x"), "unsupported_type")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain text
+# ---------------------------------------------------------------------------------------------
+
+
+def test_text_happy_path() -> None:
+    record = only_record(parse_document("notes.txt", b"First line\nSecond line\n"))
+    assert record == ParsedRecord(None, None, "First line\nSecond line\n", {})
+
+
+def test_text_crlf_and_cr() -> None:
+    assert only_record(parse_document("a.txt", b"one\r\ntwo\rthree")).text == "one\ntwo\nthree"
+
+
+def test_text_latin1_file() -> None:
+    record = only_record(parse_document("a.txt", "Größe café naïve résumé".encode("latin-1")))
+    assert record.text == "Größe café naïve résumé"
+
+
+def test_text_utf16_file_with_bom() -> None:
+    record = only_record(parse_document("a.txt", "Windows note\r\nzweite Zeile ä".encode("utf-16")))
+    assert record.text == "Windows note\nzweite Zeile ä"
+
+
+def test_cjk_and_emoji_preserved() -> None:
+    text = "日本語のテキスト。中文文本。한국어 텍스트 🎉👩‍💻"
+    assert only_record(parse_document("a.txt", text.encode("utf-8"))).text == text
+    assert only_record(parse_document("a.md", f"# 标题 🚀\n\n{text}".encode("utf-8"))).title == "标题 🚀"
+    html = f"<html><head><title>タイトル</title></head><body><p>{text}</p></body></html>"
+    html_record = only_record(parse_document("a.html", html.encode("utf-8")))
+    assert html_record.text == text
+    assert html_record.title == "タイトル"
+    data = json.dumps([{"id": "k1", "text": text}], ensure_ascii=True).encode("ascii")
+    assert parse_document("a.json", data).records[0].text == text
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown and front matter
+# ---------------------------------------------------------------------------------------------
+
+MARKDOWN = """---
+title: Release notes
+date: 2024-03-01
+updated: 2024-03-02T10:20:30Z
+tags: [alpha, beta]
+access_groups: [eng, 42]
+---
+# Heading
+
+Intro paragraph.
+
+## Details
+
+- item
+"""
+
+
+def test_markdown_with_front_matter() -> None:
+    record = only_record(parse_document("notes.md", MARKDOWN.encode()))
+    assert record.record_key is None
+    assert record.title == "Release notes"
+    assert record.text == "# Heading\n\nIntro paragraph.\n\n## Details\n\n- item\n"
+    assert record.metadata == {
+        "title": "Release notes",
+        "date": "2024-03-01",
+        "updated": "2024-03-02T10:20:30+00:00",
+        "tags": ["alpha", "beta"],
+        "access_groups": ["eng", "42"],
+    }
+    assert_json_safe(record.metadata)
+
+
+def test_markdown_front_matter_closed_with_dots() -> None:
+    record = only_record(parse_document("a.md", b"---\nauthor: Ann\n...\nBody\n"))
+    assert record.metadata == {"author": "Ann"}
+    assert record.text == "Body\n"
+
+
+def test_markdown_empty_front_matter() -> None:
+    record = only_record(parse_document("a.md", b"---\n---\nJust body"))
+    assert record.metadata == {}
+    assert record.text == "Just body"
+
+
+def test_markdown_front_matter_without_closing_fence() -> None:
+    source = "---\ntitle: never closed\n\n# Real heading\n\nText\n"
+    record = only_record(parse_document("a.md", source.encode()))
+    assert record.text == source
+    assert record.metadata == {}
+    assert record.title == "Real heading"
+
+
+def test_markdown_malformed_yaml_front_matter() -> None:
+    source = "---\ntitle: [unclosed\nkey: : value\n---\n# Body heading\n\nText\n"
+    record = only_record(parse_document("a.md", source.encode()))
+    assert record.text == source
+    assert set(record.metadata) == {"front_matter_error"}
+    assert "YAML" in record.metadata["front_matter_error"]
+    assert record.title == "Body heading"
+
+
+def test_markdown_front_matter_not_a_mapping() -> None:
+    source = "---\n- one\n- two\n---\nBody\n"
+    record = only_record(parse_document("a.md", source.encode()))
+    assert record.text == source
+    assert record.metadata == {"front_matter_error": "front matter is not a mapping (got list)"}
+
+
+def test_markdown_front_matter_alias_bomb_is_contained() -> None:
+    lines = ["---", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    source = "\n".join(lines + ["---", "Body"])
+    record = only_record(parse_document("a.md", source.encode()))
+    assert "front_matter_error" in record.metadata
+    assert record.text == source
+
+
+def test_markdown_dashes_later_in_file_are_not_front_matter() -> None:
+    source = "Intro\n---\ntitle: x\n---\n"
+    record = only_record(parse_document("a.md", source.encode()))
+    assert record.text == source
+    assert record.metadata == {}
+
+
+def test_markdown_title_from_first_h1() -> None:
+    source = "Some intro\n\n## Not level one\n\n#hashtag is not a heading\n\n# The *Real* Title #\n\n# Second\n"
+    assert only_record(parse_document("a.md", source.encode())).title == "The Real Title"
+
+
+def test_markdown_heading_inside_code_fence_ignored() -> None:
+    source = "```bash\n# comment in code\n```\n\n~~~\n# also code\n~~~\n\n    # indented code\n\n# Actual\n"
+    assert only_record(parse_document("a.md", source.encode())).title == "Actual"
+
+
+def test_markdown_without_heading_has_no_title() -> None:
+    assert only_record(parse_document("a.md", b"```\n# code only\n```\ntext")).title is None
+
+
+def test_markdown_non_string_front_matter_title_falls_back_to_heading() -> None:
+    record = only_record(parse_document("a.md", b"---\ntitle: 2024\n---\n# Heading title\n"))
+    assert record.title == "Heading title"
+    assert record.metadata["title"] == 2024
+
+
+def test_markdown_access_groups_string_becomes_list() -> None:
+    record = only_record(parse_document("a.md", b"---\naccess_groups: finance\n---\nBody"))
+    assert record.metadata["access_groups"] == ["finance"]
+    record = only_record(parse_document("a.md", b"---\naccess_groups:\n---\nBody"))
+    assert record.metadata["access_groups"] == []
+
+
+def test_markdown_access_groups_mapping_is_rejected() -> None:
+    result = parse_document("a.md", b"---\naccess_groups: {team: hr}\n---\nBody")
+    assert "access_groups" in assert_rejected(result, "parse_error")
+
+
+def test_markdown_crlf_front_matter() -> None:
+    source = b"---\r\ntitle: Windows\r\n---\r\n# H\r\n\r\nBody\r\n"
+    record = only_record(parse_document("a.md", source))
+    assert record.title == "Windows"
+    assert record.text == "# H\n\nBody\n"
+    assert "\r" not in record.text
+
+
+def test_markdown_utf8_bom_before_front_matter() -> None:
+    record = only_record(parse_document("a.md", b"\xef\xbb\xbf---\ntitle: BOM\n---\nBody"))
+    assert record.title == "BOM"
+    assert record.text == "Body"
+
+
+def test_markdown_only_front_matter_is_empty() -> None:
+    assert_rejected(parse_document("a.md", b"---\ntitle: nothing else\n---\n\n  \n"), "empty_text")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------
+
+HTML_PAGE = b"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+  <meta charset="utf-8">
+  <title>  Page   title </title>
+  <style>body { color: red; } .hidden-style {}</style>
+  <script>var secret = "script text";</script>
+</head>
+<body>
+  <header>Site header</header>
+  <nav><a href="/">Home nav link</a></nav>
+  <!-- an html comment -->
+  <h1>Main heading</h1>
+  <p>First   paragraph with <b>bold</b>
+     and <a href="#">a link</a>.</p>
+  <p>Second paragraph.<br>After break.</p>
+  <ul><li>One</li><li>Two</li></ul>
+  <noscript>Enable JavaScript</noscript>
+  <template><p>template text</p></template>
+  <form><label>Form label</label><input name="q"></form>
+  <aside>Sidebar text</aside>
+  <iframe src="x">iframe fallback</iframe>
+  <svg><title>svg title</title><text>svg text</text></svg>
+  <div hidden>hidden div</div>
+  <pre>  keep   spacing
+    here</pre>
+  <footer>Footer text</footer>
+</body>
+</html>
+"""
+
+
+def test_html_visible_text() -> None:
+    record = only_record(parse_document("page.html", HTML_PAGE))
+    assert record.title == "Page title"
+    assert record.metadata == {"html_lang": "en-GB"}
+    assert record.text == (
+        "Main heading\n\n"
+        "First paragraph with bold and a link.\n\n"
+        "Second paragraph.\nAfter break.\n\n"
+        "One\nTwo\n\n"
+        "  keep   spacing\n    here"
+    )
+    for hidden in (
+        "script text", "color", "Site header", "Home nav", "html comment", "JavaScript",
+        "template text", "Form label", "Sidebar", "iframe", "svg", "hidden div", "Footer",
+        "Page title",
+    ):  # fmt: skip
+        assert hidden not in record.text
+
+
+def test_html_unclosed_tags() -> None:
+    source = b"<html><head><title>Broken<body><p>First<p>Second <b>bold <i>italic<div>Block<li>item"
+    result = parse_document("broken.htm", source)
+    record = only_record(result)
+    for word in ("First", "Second bold italic", "Block", "item"):
+        assert word in record.text
+    assert record.text.index("First") < record.text.index("Second") < record.text.index("item")
+
+
+def test_html_title_falls_back_to_h1() -> None:
+    record = only_record(parse_document("a.html", b"<body><h1>The <em>H1</em></h1><p>text</p></body>"))
+    assert record.title == "The H1"
+    assert record.metadata == {}
+
+
+def test_html_table_rows_and_cells() -> None:
+    source = b"<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td>31</td></tr></table>"
+    assert only_record(parse_document("a.html", source)).text == "Name Age\nAnn 31"
+
+
+def test_html_meta_charset_windows_1252() -> None:
+    source = '<meta charset="iso-8859-1"><p>café “quotes” €</p>'.encode("cp1252")
+    assert only_record(parse_document("a.html", source)).text == "café “quotes” €"
+
+
+def test_html_without_visible_text_is_empty() -> None:
+    source = b"<html><head><script>alert(1)</script></head><body><nav>menu</nav></body></html>"
+    assert_rejected(parse_document("a.html", source), "empty_text")
+
+
+def test_html_deep_nesting() -> None:
+    source = b"<div>" * 10_000 + b"deep text" + b"</div>" * 10_000
+    assert only_record(parse_document("deep.html", source)).text == "deep text"
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+# ---------------------------------------------------------------------------------------------
+
+
+def make_pdf(pages: list[str], title: str | None = None) -> bytes:
+    """A real PDF with one text line per page (fpdf2)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        if text:
+            pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+def encrypt_pdf(data: bytes, user_password: str) -> bytes:
+    """``data`` encrypted with RC4-128 (needs no crypto library)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_pages_and_page_starts() -> None:
+    pages = ["First page text", "Second page here", "Third and last page"]
+    record = only_record(parse_document("doc.pdf", make_pdf(pages, title="My PDF")))
+    assert record.record_key is None
+    assert record.title == "My PDF"
+    assert record.metadata["n_pages"] == 3
+    assert record.metadata["pdf_title"] == "My PDF"
+    starts = record.metadata["page_starts"]
+    assert starts[0] == 0
+    assert len(starts) == 3
+    for index, (start, expected) in enumerate(zip(starts, pages)):
+        end = starts[index + 1] - 2 if index + 1 < len(starts) else len(record.text)
+        assert record.text[start:end] == expected
+        if index:
+            assert record.text[start - 2 : start] == "\n\n"
+    assert_json_safe(record.metadata)
+
+
+def test_pdf_without_title_and_with_blank_page() -> None:
+    record = only_record(parse_document("doc.pdf", make_pdf(["Alpha", "", "Gamma"])))
+    assert record.title is None
+    assert "pdf_title" not in record.metadata
+    assert record.metadata["page_starts"] == [0, 7, 9]
+    assert record.text == "Alpha\n\n\n\nGamma"
+
+
+def test_pdf_with_only_blank_pages_is_empty() -> None:
+    detail = assert_rejected(parse_document("scan.pdf", make_pdf(["", ""])), "empty_text")
+    assert "2 pages" in detail
+
+
+def test_pdf_truncated_is_parse_error() -> None:
+    data = make_pdf(["Some text", "More text"])
+    assert_rejected(parse_document("cut.pdf", data[: len(data) // 2]), "parse_error")
+
+
+def test_pdf_garbage_is_parse_error() -> None:
+    assert_rejected(parse_document("fake.pdf", b"this is not a pdf at all"), "parse_error")
+
+
+def test_pdf_encrypted_with_user_password() -> None:
+    data = encrypt_pdf(make_pdf(["Top secret"]), user_password="s3cret")
+    assert_rejected(parse_document("locked.pdf", data), "encrypted")
+
+
+def test_pdf_encrypted_with_empty_user_password_is_read() -> None:
+    data = encrypt_pdf(make_pdf(["Readable anyway"]), user_password="")
+    assert only_record(parse_document("owner-only.pdf", data)).text == "Readable anyway"
+
+
+def test_pdf_page_and_total_text_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = make_pdf(["A page with quite some text", "Another page"])
+    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 10)
+    assert "page 1" in assert_rejected(parse_document("bomb.pdf", data), "parse_error")
+    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 1_000)
+    monkeypatch.setattr(parsing, "MAX_PDF_TOTAL_CHARS", 30)
+    assert "page 2" in assert_rejected(parse_document("bomb.pdf", data), "parse_error")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON and JSONL
+# ---------------------------------------------------------------------------------------------
+
+
+def dumps(value: object) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+def test_json_array_records() -> None:
+    data = dumps(
+        [
+            {"id": 7, "title": "Seven", "text": "seven text", "lang": "en", "tags": ["a", "b"], "nested": {"x": 1}},
+            {"_id": "abc", "name": "Named", "body": "body text", "score": 1.5, "ok": True, "none": None},
+            {"content": "third", "text": "", "matrix": [[1]]},
+        ]
+    )
+    result = parse_document("data.json", data)
+    assert result.reason is None
+    assert result.records == [
+        ParsedRecord("7", "Seven", "seven text", {"lang": "en", "tags": ["a", "b"]}),
+        ParsedRecord("abc", "Named", "body text", {"score": 1.5, "ok": True, "none": None}),
+        ParsedRecord("3", None, "third", {"text": ""}),
+    ]
+    for record in result.records:
+        assert_json_safe(record.metadata)
+
+
+def test_json_single_object() -> None:
+    record = only_record(parse_document("one.json", dumps({"text": "hello", "author": "Bo"})))
+    assert record == ParsedRecord("1", None, "hello", {"author": "Bo"})
+
+
+def test_json_object_wrapping_a_list_of_records() -> None:
+    data = dumps({"documents": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]})
+    result = parse_document("wrapped.json", data)
+    assert [(r.record_key, r.text) for r in result.records] == [("a", "A"), ("b", "B")]
+
+
+def test_json_custom_options() -> None:
+    options = ParseOptions(json_text_fields=("summary",), json_id_fields=("doc_no",), json_title_fields=("head",))
+    data = dumps([{"doc_no": 12, "head": "H", "summary": "S", "text": "ignored as text"}])
+    assert parse_document("a.json", data, options).records == [
+        ParsedRecord("12", "H", "S", {"text": "ignored as text"})
+    ]
+
+
+def test_json_access_groups_string() -> None:
+    record = parse_document("a.json", dumps([{"text": "t", "access_groups": "legal"}])).records[0]
+    assert record.metadata == {"access_groups": ["legal"]}
+
+
+def test_json_missing_text_field() -> None:
+    data = dumps([{"id": "ok", "text": "fine"}, {"id": "bad", "text": "   ", "other": "x"}])
+    detail = assert_rejected(parse_document("a.json", data), "parse_error")
+    assert "record 2" in detail
+    assert "'bad'" in detail
+    assert "text, body, content" in detail
+
+
+def test_json_record_not_an_object() -> None:
+    detail = assert_rejected(parse_document("a.json", dumps([{"text": "a"}, "just a string"])), "parse_error")
+    assert "record 2" in detail and "not a JSON object" in detail
+
+
+def test_json_top_level_scalar() -> None:
+    assert "string" in assert_rejected(parse_document("a.json", b'"text"'), "parse_error")
+
+
+def test_json_empty_array() -> None:
+    assert_rejected(parse_document("a.json", b"[]"), "empty_text")
+
+
+def test_json_syntax_error() -> None:
+    detail = assert_rejected(parse_document("a.json", b'[{"text": "a"},'), "parse_error")
+    assert detail.startswith("JSONDecodeError")
+
+
+def test_json_deep_nesting_is_parse_error() -> None:
+    depth = 10_000
+    deep = b'{"text": "x", "deep": ' + b"[" * depth + b"]" * depth + b"}"
+    assert_rejected(parse_document("deep.json", deep), "parse_error")
+    assert_rejected(parse_document("deep.json", b"[" * depth + b"]" * depth), "parse_error")
+    detail = assert_rejected(parse_document("deep.jsonl", b'{"text": "ok"}\n' + deep), "parse_error")
+    assert detail.startswith("line 2:")
+
+
+def test_json_duplicate_keys() -> None:
+    data = dumps([{"id": "k", "text": "a"}, {"id": "other", "text": "b"}, {"id": "k", "text": "c"}])
+    detail = assert_rejected(parse_document("a.json", data), "parse_error")
+    assert "duplicate" in detail and "'k'" in detail
+    data = dumps([{"id": 2, "text": "a"}, {"text": "b"}])  # the second record's default key is "2"
+    assert "'2'" in assert_rejected(parse_document("a.json", data), "parse_error")
+
+
+def test_json_non_finite_and_unsafe_values_are_sanitised() -> None:
+    data = b'[{"text": "a\\u0000b\\ud800c", "score": NaN, "big": Infinity}]'
+    record = parse_document("a.json", data).records[0]
+    assert record.text == "ab\ufffdc"
+    assert record.metadata == {"score": None, "big": None}
+    assert_json_safe(record.metadata)
+
+
+def test_jsonl_records() -> None:
+    data = b'{"id": "x1", "text": "first"}\r\n\r\n  \n{"text": "second", "title": "T"}\n{"text": "third"}\n'
+    result = parse_document("data.jsonl", data)
+    assert result.records == [
+        ParsedRecord("x1", None, "first", {}),
+        ParsedRecord("2", "T", "second", {}),
+        ParsedRecord("3", None, "third", {}),
+    ]
+
+
+def test_jsonl_invalid_line_number() -> None:
+    data = b'{"text": "a"}\n\n{"text": broken}\n{"text": "c"}\n'
+    detail = assert_rejected(parse_document("data.ndjson", data), "parse_error")
+    assert detail.startswith("line 3: ")
+
+
+def test_jsonl_duplicate_key_and_missing_text() -> None:
+    data = b'{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n'
+    detail = assert_rejected(parse_document("d.jsonl", data), "parse_error")
+    assert "'1'" in detail and "line 1" in detail and "line 2" in detail
+    detail = assert_rejected(parse_document("d.jsonl", b'{"text": "a"}\n{"title": "no text"}\n'), "parse_error")
+    assert detail.startswith("line 2")
+
+
+def test_jsonl_line_separator_inside_string() -> None:
+    data = '{"text": "before\u2028after"}\n'.encode("utf-8")
+    assert parse_document("a.jsonl", data).records[0].text == "before\u2028after"
