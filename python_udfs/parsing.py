@@ -439,10 +439,21 @@ _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
 
 
+# A line that may open an ATX level-1 heading; markdown-it decides whether it really does.
+_H1_CANDIDATE = re.compile(r"^ {0,3}#(?:[ \t]|$)", re.MULTILINE)
+_H1_PREFIX_ATTEMPTS = 5
+
+
 @functools.lru_cache(maxsize=1)
 def _markdown_parser() -> MarkdownIt:
     """A CommonMark parser (the same grammar the chunker uses to find headings)."""
     return MarkdownIt("commonmark")
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_block_parser() -> MarkdownIt:
+    """CommonMark block structure only (no inline parsing: several times faster)."""
+    return MarkdownIt("commonmark").disable("inline")
 
 
 def _split_front_matter(text: str) -> tuple[str, str] | None:
@@ -495,13 +506,32 @@ def _inline_plain_text(inline: Token) -> str:
     return " ".join("".join(parts).split())
 
 
-def _first_h1(markdown: str) -> str | None:
-    """Text of the first top-level ATX ``# `` heading; code blocks and block quotes are skipped."""
-    tokens = _markdown_parser().parse(markdown)
+def _h1_titles(tokens: list[Token]) -> Iterable[tuple[int, str]]:
+    """``(line, title)`` of the top-level ATX ``# `` headings among block tokens, in order."""
     for index, token in enumerate(tokens[:-1]):
         if token.type == "heading_open" and token.tag == "h1" and token.markup == "#" and token.level == 0:
-            title = _inline_plain_text(tokens[index + 1])
-            if title:
+            inline = _markdown_parser().parseInline(tokens[index + 1].content)
+            title = _inline_plain_text(inline[0]) if inline else ""
+            if title and token.map:
+                yield token.map[0], title
+
+
+def _first_h1(markdown: str) -> str | None:
+    """Text of the first top-level ATX ``# `` heading; code blocks and block quotes are skipped.
+
+    Block structure up to a line never depends on the lines after it, so the text is parsed
+    only up to the first few lines that look like headings; only when none of those is a real
+    heading (``#`` comments in a code block) is the whole document parsed.
+    """
+    parser = _markdown_block_parser()
+    for attempt, match in enumerate(_H1_CANDIDATE.finditer(markdown)):
+        if attempt == _H1_PREFIX_ATTEMPTS:
+            return next((title for _, title in _h1_titles(parser.parse(markdown))), None)
+        line_end = markdown.find("\n", match.start())
+        prefix = markdown if line_end < 0 else markdown[:line_end]
+        line = prefix.count("\n")
+        for start_line, title in _h1_titles(parser.parse(prefix)):
+            if start_line == line:
                 return title
     return None
 
@@ -536,7 +566,7 @@ def _parse_text(content: bytes, options: ParseOptions) -> ParseResult:
 
 _REMOVED_TAGS = (
     "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "svg",
-    "iframe", "form", "title", "canvas", "object", "embed", "audio", "video",
+    "iframe", "form", "canvas", "object", "embed", "audio", "video",
 )  # fmt: skip
 # Tags that end a paragraph (blank line) or a line (newline).
 _PARAGRAPH_TAGS = frozenset(
@@ -660,10 +690,15 @@ def _element_text(tag: Tag) -> str:
     return " ".join(tag.get_text(" ").split())
 
 
+def _own_text(tag: Tag) -> str:
+    """The text directly inside ``tag`` (not in child elements), on a single line."""
+    return " ".join("".join(tag.find_all(string=True, recursive=False)).split())
+
+
 def _html_title(soup: BeautifulSoup) -> str | None:
     """``<title>`` (outside SVG), else the first ``<h1>``, else None."""
     for tag in soup.find_all("title"):
-        if tag.find_parent("svg") is None and (title := _element_text(tag)):
+        if tag.find_parent("svg") is None and (title := _own_text(tag)):
             return title
     for tag in soup.find_all("h1"):
         if title := _element_text(tag):
@@ -672,10 +707,18 @@ def _html_title(soup: BeautifulSoup) -> str | None:
 
 
 def _remove_invisible(soup: BeautifulSoup) -> None:
-    """Drop non-content elements (scripts, navigation...), ``hidden`` elements and comments."""
+    """Drop non-content elements (scripts, navigation...), ``hidden`` elements and comments.
+
+    ``<title>`` loses only its own text: with an unclosed ``<title>``, html.parser nests the
+    rest of the document inside it, and that content must survive.
+    """
     for tag in soup.find_all([*_REMOVED_TAGS]) + soup.find_all(attrs={"hidden": True}):
         if not tag.decomposed:
             tag.decompose()
+    for tag in soup.find_all("title"):
+        for text in tag.find_all(string=True, recursive=False):
+            text.extract()
+        tag.unwrap()
     for node in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):
         node.extract()
 

@@ -7,6 +7,7 @@ gets the same functions, so SQL models call Python parsing, cleaning and chunkin
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from . import chunking, cleaning, parsing
 from .tokens import load_tokenizer
+
+# pypdf reports recoverable damage through logging; the parse result already carries it.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 PARSE_RETURN = (
     "STRUCT(records STRUCT(record_key VARCHAR, title VARCHAR, text VARCHAR, metadata VARCHAR)[], "

@@ -1,0 +1,42 @@
+# docvec: `make build` sets everything up and builds the bundled sample; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.docvec-installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: build install test docs serve-docs bench clean
+
+build: $(STAMP)
+	$(BIN)/dbt build
+
+install: $(STAMP)
+
+# torch comes first and alone: a plain resolve of `torch` would pull the multi-GB CUDA build.
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests/python
+
+docs: $(STAMP)
+	$(BIN)/dbt docs generate
+
+serve-docs: docs
+	$(BIN)/dbt docs serve
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf target logs docvec.duckdb docvec.duckdb.wal

@@ -1,0 +1,91 @@
+"""Shared fixtures: running the real dbt project into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DOCS = PROJECT_ROOT / "sample_docs"
+SHARED = PROJECT_ROOT.parent / "shared"
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class DbtProject:
+    """The docvec project run by the real `dbt` command against its own DuckDB file and folders."""
+
+    def __init__(self, workdir: Path, source_path: Path):
+        self.workdir = workdir
+        self.source_path = source_path
+        self.db_path = workdir / "docvec.duckdb"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DOCVEC_DB_PATH=str(self.db_path),
+            DOCVEC_SOURCE_PATH=str(self.source_path),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+            HF_HUB_OFFLINE="1",
+        )
+        env.update(extra)
+        return env
+
+    def dbt(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+        command = [
+            DBT,
+            *args,
+            "--project-dir", str(PROJECT_ROOT),
+            "--profiles-dir", str(PROJECT_ROOT),
+            "--target-path", str(self.workdir / "target"),
+            "--log-path", str(self.workdir / "logs"),
+        ]
+        result = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=self.env(**env), capture_output=True, text=True, timeout=1200
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.db_path), read_only=True)
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self.connect() as conn:
+            return conn.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def make_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., DbtProject]:
+    """Factory: a DbtProject over a copy of `source` (default: the bundled sample_docs)."""
+
+    def make(name: str, source: Path | None = None, copy: bool = True) -> DbtProject:
+        workdir = tmp_path_factory.mktemp(name)
+        source = source or SAMPLE_DOCS
+        if copy:
+            landing = workdir / "landing"
+            shutil.copytree(source, landing, symlinks=True)
+        else:
+            landing = source
+        return DbtProject(workdir, landing)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sample_build(make_project: Callable[..., DbtProject]) -> DbtProject:
+    """The bundled sample corpus built once by `dbt build` into a temporary DuckDB file."""
+    project = make_project("sample")
+    project.build_result = project.dbt("build")
+    return project
