@@ -25,6 +25,7 @@ always LF. Offsets (``page_starts``) are counted in code points of ``ParsedRecor
 from __future__ import annotations
 
 import base64
+import bisect
 import codecs
 import datetime
 import functools
@@ -43,6 +44,8 @@ from charset_normalizer import from_bytes
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from pypdf import PasswordType, PdfReader
+
+from .cleaning import clean_text
 
 __all__ = [
     "FILE_TYPES",
@@ -441,7 +444,6 @@ _FRONT_MATTER_CLOSE = ("---", "...")
 
 # A line that may open an ATX level-1 heading; markdown-it decides whether it really does.
 _H1_CANDIDATE = re.compile(r"^ {0,3}#(?:[ \t]|$)", re.MULTILINE)
-_H1_PREFIX_ATTEMPTS = 5
 
 
 @functools.lru_cache(maxsize=1)
@@ -482,7 +484,8 @@ def _read_front_matter(text: str) -> tuple[dict[str, Any], str]:
     try:
         loaded = yaml.safe_load(source)
     except (yaml.YAMLError, RecursionError) as exc:
-        return {"front_matter_error": _one_line(f"invalid YAML front matter: {exc}")}, text
+        message = _one_line(f"invalid YAML front matter: {exc}")[:MAX_DETAIL_CHARS]
+        return {"front_matter_error": message}, text
     if loaded is None:
         return {}, body
     if not isinstance(loaded, dict):
@@ -506,34 +509,44 @@ def _inline_plain_text(inline: Token) -> str:
     return " ".join("".join(parts).split())
 
 
-def _h1_titles(tokens: list[Token]) -> Iterable[tuple[int, str]]:
-    """``(line, title)`` of the top-level ATX ``# `` headings among block tokens, in order."""
+def _first_h1_in(tokens: list[Token]) -> str | None:
+    """Plain text of the first non-empty top-level ATX ``# `` heading among block tokens."""
     for index, token in enumerate(tokens[:-1]):
         if token.type == "heading_open" and token.tag == "h1" and token.markup == "#" and token.level == 0:
             inline = _markdown_parser().parseInline(tokens[index + 1].content)
             title = _inline_plain_text(inline[0]) if inline else ""
-            if title and token.map:
-                yield token.map[0], title
+            if title:
+                return title
+    return None
 
 
 def _first_h1(markdown: str) -> str | None:
     """Text of the first top-level ATX ``# `` heading; code blocks and block quotes are skipped.
 
-    Block structure up to a line never depends on the lines after it, so the text is parsed
-    only up to the first few lines that look like headings; only when none of those is a real
-    heading (``#`` comments in a code block) is the whole document parsed.
+    Parsing a whole large document is slow, and block structure up to a line never depends on
+    the lines after it, so only a prefix is parsed: up to the first line that looks like a
+    heading, then (while none is a real heading, e.g. ``#`` comments in code) prefixes at least
+    twice as long, each ending after a candidate line. The total work stays under about twice
+    the length of the final prefix.
     """
+    line_ends = [_line_end(markdown, m.start()) for m in _H1_CANDIDATE.finditer(markdown)]
     parser = _markdown_block_parser()
-    for attempt, match in enumerate(_H1_CANDIDATE.finditer(markdown)):
-        if attempt == _H1_PREFIX_ATTEMPTS:
-            return next((title for _, title in _h1_titles(parser.parse(markdown))), None)
-        line_end = markdown.find("\n", match.start())
-        prefix = markdown if line_end < 0 else markdown[:line_end]
-        line = prefix.count("\n")
-        for start_line, title in _h1_titles(parser.parse(prefix)):
-            if start_line == line:
-                return title
+    parsed_to = 0
+    while line_ends:
+        target = max(line_ends[0], 2 * parsed_to)
+        covered = bisect.bisect_right(line_ends, target)
+        parsed_to = line_ends[covered - 1]
+        title = _first_h1_in(parser.parse(markdown[:parsed_to]))
+        if title is not None:
+            return title
+        line_ends = line_ends[covered:]
     return None
+
+
+def _line_end(text: str, position: int) -> int:
+    """Offset of the end of the line holding ``position`` (its newline or the end of text)."""
+    end = text.find("\n", position)
+    return len(text) if end < 0 else end
 
 
 def _parse_markdown(content: bytes, options: ParseOptions) -> ParseResult:
@@ -564,10 +577,10 @@ def _parse_text(content: bytes, options: ParseOptions) -> ParseResult:
 # HTML
 # --------------------------------------------------------------------------------------------
 
-_REMOVED_TAGS = (
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "svg",
-    "iframe", "form", "canvas", "object", "embed", "audio", "video",
-)  # fmt: skip
+_REMOVED_TAGS = frozenset(
+    "script style noscript template nav header footer aside svg iframe form "
+    "canvas object embed audio video".split()
+)
 # Tags that end a paragraph (blank line) or a line (newline).
 _PARAGRAPH_TAGS = frozenset(
     "address article blockquote body caption center details dialog dir div dl fieldset figcaption "
@@ -655,8 +668,18 @@ def _block_newlines(name: str) -> int:
     return 1 if name in _LINE_TAGS else 0
 
 
+def _is_invisible(tag: Tag) -> bool:
+    """Elements whose content is not page text: scripts, navigation, ``hidden`` elements..."""
+    return tag.name in _REMOVED_TAGS or tag.has_attr("hidden")
+
+
 def _visible_text(root: Tag) -> str:
-    """The text of ``root`` as a reader sees it; iterative, so deep nesting is fine."""
+    """The text of ``root`` as a reader sees it; iterative, so deep nesting is fine.
+
+    Invisible elements (``_is_invisible``) and comments are skipped whole. ``<title>`` loses
+    only its own text: with an unclosed ``<title>``, html.parser nests the rest of the document
+    inside it, and that content must survive.
+    """
     builder = _TextBuilder()
     preformatted_depth = 0
     stack: list[tuple[Any, bool]] = [(root, False)]
@@ -672,8 +695,13 @@ def _visible_text(root: Tag) -> str:
             if not isinstance(node, PreformattedString):  # comments, doctype, CDATA...
                 builder.add_text(str(node), preformatted_depth > 0)
         elif isinstance(node, Tag):
+            if _is_invisible(node):
+                continue
             if node.name == "br":
                 builder.line_break()
+                continue
+            if node.name == "title":
+                stack.extend((child, False) for child in reversed(node.contents) if isinstance(child, Tag))
                 continue
             builder.end_block(_block_newlines(node.name))
             if node.name in _CELL_TAGS:
@@ -691,8 +719,9 @@ def _element_text(tag: Tag) -> str:
 
 
 def _own_text(tag: Tag) -> str:
-    """The text directly inside ``tag`` (not in child elements), on a single line."""
-    return " ".join("".join(tag.find_all(string=True, recursive=False)).split())
+    """The text directly inside ``tag`` (not in child elements or comments), on a single line."""
+    strings = tag.find_all(string=True, recursive=False)
+    return " ".join("".join(s for s in strings if not isinstance(s, PreformattedString)).split())
 
 
 def _html_title(soup: BeautifulSoup) -> str | None:
@@ -706,23 +735,6 @@ def _html_title(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _remove_invisible(soup: BeautifulSoup) -> None:
-    """Drop non-content elements (scripts, navigation...), ``hidden`` elements and comments.
-
-    ``<title>`` loses only its own text: with an unclosed ``<title>``, html.parser nests the
-    rest of the document inside it, and that content must survive.
-    """
-    for tag in soup.find_all([*_REMOVED_TAGS]) + soup.find_all(attrs={"hidden": True}):
-        if not tag.decomposed:
-            tag.decompose()
-    for tag in soup.find_all("title"):
-        for text in tag.find_all(string=True, recursive=False):
-            text.extract()
-        tag.unwrap()
-    for node in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):
-        node.extract()
-
-
 def _parse_html(content: bytes, options: ParseOptions) -> ParseResult:
     """HTML: visible text, title from ``<title>`` or the first ``<h1>``, ``html_lang``."""
     html = _decode_html(content)
@@ -734,7 +746,6 @@ def _parse_html(content: bytes, options: ParseOptions) -> ParseResult:
     html_tag = soup.find("html")
     if isinstance(html_tag, Tag) and isinstance(lang := html_tag.get("lang"), str) and lang.strip():
         metadata["html_lang"] = lang.strip()
-    _remove_invisible(soup)
     return _single_document(_visible_text(soup), title, metadata, "HTML has no visible text")
 
 
@@ -774,7 +785,9 @@ def _pdf_page_texts(reader: PdfReader) -> list[str]:
                 f"page {number} has more than {MAX_PDF_PAGE_CHARS} characters of text "
                 "(possible decompression bomb)",
             )
-        text = _clean_text(raw).strip()
+        # Cleaned here exactly as cleaning.clean_text will clean the whole document, so that
+        # page_starts stay exact offsets into documents.text.
+        text = clean_text(_clean_text(raw))
         total += len(text)
         if total > MAX_PDF_TOTAL_CHARS:
             raise _Rejected(
@@ -792,11 +805,12 @@ def _join_pages(texts: Iterable[str], separator: str = "\n\n") -> tuple[str, lis
     offset = 0
     pieces: list[str] = []
     for text in texts:
-        if pieces:
+        if pieces and text:
             offset += len(separator)
         starts.append(offset)
-        pieces.append(text)
-        offset += len(text)
+        if text:
+            pieces.append(text)
+            offset += len(text)
     return separator.join(pieces), starts
 
 
@@ -873,7 +887,7 @@ def _first_id(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str | No
             continue
         if isinstance(value, str) and not _is_blank(value):
             return field, _clean_text(value)
-        if isinstance(value, (int, float)):
+        if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
             return field, str(value)
     return None, None
 
@@ -885,7 +899,7 @@ def _json_record(item: Any, number: int, where: str, options: ParseOptions) -> P
     id_field, key = _first_id(item, options.json_id_fields)
     text_field, text = _first_string(item, options.json_text_fields)
     if text is None:
-        named = f"{where} (key {key!r})" if key is not None else where
+        named = f"{where}, key {key!r}" if key is not None else where
         fields = ", ".join(options.json_text_fields)
         raise _Rejected("parse_error", f"{named}: no non-empty text field (looked for: {fields})")
     title_field, title = _first_string(item, options.json_title_fields)

@@ -1,3 +1,4 @@
+{{ config(post_hook=["{{ create_search_indexes(this) }}"]) }}
 {#- What a RAG application searches: the chunks of the serving strategy (var serving_strategy)
     with their vector from the serving model (var embedding_model_id / embedding_backend). -#}
 

@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from python_udfs import parsing  # noqa: E402
+from python_udfs.cleaning import clean_text
 from python_udfs.parsing import (  # noqa: E402
     FILE_TYPES,
     REASONS,
@@ -349,6 +350,12 @@ def test_markdown_heading_inside_code_fence_ignored() -> None:
     assert only_record(parse_document("a.md", source.encode())).title == "Actual"
 
 
+def test_markdown_title_after_many_code_comments() -> None:
+    block = "Paragraph text.\n\n```python\n# a comment, not a heading\nx = 1\n```\n\n"
+    source = block * 300 + "# Late Title\n\nMore.\n# Later\n"
+    assert only_record(parse_document("a.md", source.encode())).title == "Late Title"
+
+
 def test_markdown_without_heading_has_no_title() -> None:
     assert only_record(parse_document("a.md", b"```\n# code only\n```\ntext")).title is None
 
@@ -532,8 +539,11 @@ def test_pdf_without_title_and_with_blank_page() -> None:
     record = only_record(parse_document("doc.pdf", make_pdf(["Alpha", "", "Gamma"])))
     assert record.title is None
     assert "pdf_title" not in record.metadata
-    assert record.metadata["page_starts"] == [0, 7, 9]
-    assert record.text == "Alpha\n\n\n\nGamma"
+    # A blank page adds no text and starts where the next page starts; the joined text is
+    # already clean, so page_starts stay exact offsets into the cleaned document text.
+    assert record.metadata["page_starts"] == [0, 7, 7]
+    assert record.text == "Alpha\n\nGamma"
+    assert clean_text(record.text) == record.text
 
 
 def test_pdf_with_only_blank_pages_is_empty() -> None:

@@ -96,6 +96,8 @@ def test_parsers_extract_what_they_should(sample_build: DbtProject) -> None:
     assert file_type == "pdf" and meta["n_pages"] >= 4
     assert meta["page_starts"][0] == 0 and meta["page_starts"] == sorted(meta["page_starts"])
     assert "pH 4.01" in text
+    for start in meta["page_starts"][1:]:
+        assert text[start - 2 : start] == "\n\n" and not text[start].isspace(), "page starts are exact offsets"
     # Markdown: front matter becomes metadata and access groups; the title of a file without
     # front matter comes from its first heading.
     _, title, text, meta, groups = docs[("hr/compensation_bands.md", None)]

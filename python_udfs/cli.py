@@ -1,0 +1,89 @@
+"""The `docvec` command: search the warehouse from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from .search import MODES, SearchFilters, SearchResult, connect, default_db_path, search
+
+
+def _groups(value: str) -> tuple[str, ...]:
+    groups = tuple(g.strip() for g in value.split(",") if g.strip())
+    if not groups:
+        raise argparse.ArgumentTypeError("--groups needs at least one group name")
+    return groups
+
+
+def _metadata(value: str) -> tuple[str, str]:
+    key, sep, wanted = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--meta expects KEY=VALUE, got {value!r}")
+    return key, wanted
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docvec", description="Search docvec's DuckDB warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    find = commands.add_parser("search", help="rank chunks of search_index for a query")
+    find.add_argument("query", help="the question or keywords")
+    find.add_argument("--k", type=int, default=5, help="number of results (default 5)")
+    find.add_argument("--mode", choices=MODES, default="hybrid", help="ranking (default hybrid)")
+    find.add_argument(
+        "--groups", type=_groups, default=("public",),
+        help="comma-separated access groups of the caller (default: public)",
+    )
+    find.add_argument("--path-prefix", help="only chunks whose source_path starts with this")
+    find.add_argument("--file-type", help="only chunks of this file type (markdown, pdf, ...)")
+    find.add_argument("--meta", type=_metadata, action="append", default=[], metavar="KEY=VALUE",
+                      help="only documents whose metadata KEY equals VALUE (repeatable)")
+    find.add_argument("--format", choices=("table", "json"), default="table")
+    find.add_argument("--db", default=None, help="DuckDB file (default: env DOCVEC_DB_PATH or docvec.duckdb)")
+    find.add_argument("--model-path", default=os.environ.get("DOCVEC_MODEL_PATH") or None,
+                      help="local embedding model folder (default: the bundled all-MiniLM-L6-v2)")
+    return parser
+
+
+def format_table(results: Sequence[SearchResult], width: int | None = None) -> str:
+    if not results:
+        return "no results"
+    width = width or shutil.get_terminal_size((100, 20)).columns
+    lines = []
+    for rank, r in enumerate(results, start=1):
+        where = r.source_path + (f"  § {r.section}" if r.section else "")
+        lines.append(f"{rank:>2}. {r.score:.4f}  {where}  [{r.start_char}:{r.end_char}]")
+        if r.title:
+            lines.append(f"    {r.title}")
+        snippet = " ".join(r.chunk_text.split())
+        lines.extend(textwrap.wrap(snippet, width=max(40, width - 4), initial_indent="    ",
+                                   subsequent_indent="    ", max_lines=3, placeholder=" …"))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    filters = SearchFilters(
+        groups=args.groups, path_prefix=args.path_prefix, file_type=args.file_type, metadata=tuple(args.meta)
+    )
+    try:
+        with connect(args.db or default_db_path()) as conn:
+            results = search(conn, args.query, k=args.k, mode=args.mode, filters=filters,
+                             model_path=args.model_path)
+    except (FileNotFoundError, RuntimeError, ValueError) as error:
+        print(f"docvec: {error}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        print(format_table(results))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
