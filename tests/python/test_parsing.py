@@ -539,9 +539,9 @@ def test_pdf_without_title_and_with_blank_page() -> None:
     record = only_record(parse_document("doc.pdf", make_pdf(["Alpha", "", "Gamma"])))
     assert record.title is None
     assert "pdf_title" not in record.metadata
-    # A blank page adds no text and starts where the next page starts; the joined text is
-    # already clean, so page_starts stay exact offsets into the cleaned document text.
-    assert record.metadata["page_starts"] == [0, 7, 7]
+    # A blank page adds no text (its span is empty, right after the previous page); the joined
+    # text is already clean, so page_starts stay exact offsets into the cleaned document text.
+    assert record.metadata["page_starts"] == [0, 5, 7]
     assert record.text == "Alpha\n\nGamma"
     assert clean_text(record.text) == record.text
 
