@@ -1,0 +1,88 @@
+"""The data tests catch broken data: corrupt a copy of the built warehouse and run `dbt test`."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from conftest import DbtProject
+
+
+@pytest.fixture(scope="module")
+def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    workdir = tmp_path_factory.mktemp("corrupted")
+    project = DbtProject(workdir, sample_build.source_path)
+    shutil.copy(sample_build.db_path, project.db_path)
+    with duckdb.connect(str(project.db_path)) as conn:
+        chunk_ids = [r[0] for r in conn.execute(
+            "select chunk_id from chunks where strategy_id = 'recursive_256' order by chunk_id limit 6"
+        ).fetchall()]
+        conn.execute("update chunks set n_tokens = 999 where chunk_id = ?", [chunk_ids[0]])
+        conn.execute("update chunks set chunk_text = '   ' where chunk_id = ?", [chunk_ids[1]])
+        conn.execute("update chunks set access_groups = ['everyone'] where chunk_id = ?", [chunk_ids[2]])
+        conn.execute(
+            "insert into chunks select * replace (md5(chunk_id) as chunk_id) from chunks where chunk_id = ?",
+            [chunk_ids[3]],
+        )
+        conn.execute("delete from search_index where chunk_id = ?", [chunk_ids[4]])
+        texts = [r[0] for r in conn.execute(
+            "select text_sha256 from embeddings order by text_sha256 limit 2"
+        ).fetchall()]
+        conn.execute(
+            "update embeddings set embedding = list_concat(['nan'::float], embedding[2:])::float[384] "
+            "where text_sha256 = ?", [texts[0]],
+        )
+        conn.execute(
+            "update embeddings set embedding = list_transform(embedding, x -> x * 2)::float[384] "
+            "where text_sha256 = ?", [texts[1]],
+        )
+        conn.execute("delete from quarantined_documents where source_path = 'quarantine/empty.md'")
+    project.test_result = project.dbt("test", check=False)
+    return project
+
+
+@pytest.mark.parametrize(
+    "failing_test",
+    [
+        "max_token_count_chunks_n_tokens",
+        "not_blank_chunks_chunk_text",
+        "assert_chunk_offsets_round_trip",
+        "same_access_groups_as_chunks_access_groups",
+        "unique_combination_chunks_document_id__strategy_id__chunk_index",
+        "assert_serving_chunks_have_vectors",
+        "finite_vector_embeddings_embedding",
+        "unit_norm_embeddings_embedding",
+        "assert_every_file_is_accounted_for",
+    ],
+)
+def test_corruption_is_caught(corrupted: DbtProject, failing_test: str) -> None:
+    out = corrupted.test_result.stdout
+    assert corrupted.test_result.returncode != 0
+    assert any(
+        "FAIL" in line and failing_test in line for line in out.splitlines()
+    ), f"{failing_test} did not fail:\n{out[-6000:]}"
+
+
+def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject) -> None:
+    result = sample_build.dbt("test", check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "FAIL" not in "\n".join(l for l in result.stdout.splitlines() if "START" not in l)
+
+
+@pytest.mark.parametrize(
+    "macro, args, message",
+    [
+        ("test_unit_norm", "{model: x, column_name: y, tolerance: 5}", "`tolerance` must be a number in (0, 1)"),
+        ("test_vector_dimension", "{model: x, column_name: y, dimension: -3}", "`dimension` must be a positive integer"),
+        ("test_max_token_count", "{model: x, column_name: y, max_tokens: 0}", "`max_tokens` must be a positive integer"),
+        ("test_metric_drop", "{model: x, column_name: y, max_drop_fraction: 2}", "`max_drop_fraction` must be a number in (0, 1)"),
+        ("test_unique_combination", "{model: x, columns: chunk_id}", "`columns` must be a non-empty list"),
+        ("test_same_access_groups_as", "{model: x, column_name: y, to: null, field: null}", "`to` and `field` are required"),
+    ],
+)
+def test_generic_tests_reject_bad_arguments(sample_build: DbtProject, macro: str, args: str, message: str) -> None:
+    result = sample_build.dbt("run-operation", macro, "--args", args, check=False)
+    assert result.returncode != 0
+    assert "Compilation Error" in result.stdout and message in result.stdout, result.stdout[-3000:]
