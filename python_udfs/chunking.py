@@ -191,8 +191,9 @@ def markdown_sections(text: str) -> list[tuple[int, int, str | None]]:
     Headings (ATX and setext) come from markdown-it-py's CommonMark parser, so a ``#`` line in a
     fenced code block is not a heading.
     """
+    # markdown-it counts CRLF, CR and LF as line breaks; so must the line -> offset map.
     line_starts = [0]
-    for match in re.finditer("\n", text):
+    for match in re.finditer("\r\n|\r|\n", text):
         line_starts.append(match.end())
     tokens = MarkdownIt("commonmark").parse(text)
     headings: list[tuple[int, int, str]] = []  # (char offset, level, title)
@@ -235,8 +236,13 @@ def _enforce_limit(text: str, spans: list[tuple[int, int, str | None]], tokenize
                 if y > x:
                     retry.append((a + x, a + y, section))
         pending = retry
-    chunks.sort(key=lambda c: (c.start_char, c.end_char))
-    return [Chunk(i, c.start_char, c.end_char, c.text, c.n_tokens, c.section) for i, c in enumerate(chunks)]
+    # A re-split piece can fall wholly inside the next (overlapping) chunk: it adds no text.
+    chunks.sort(key=lambda c: (c.start_char, -c.end_char))
+    kept: list[Chunk] = []
+    for chunk in chunks:
+        if not kept or chunk.end_char > kept[-1].end_char:
+            kept.append(chunk)
+    return [Chunk(i, c.start_char, c.end_char, c.text, c.n_tokens, c.section) for i, c in enumerate(kept)]
 
 
 def chunk_text(

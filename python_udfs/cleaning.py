@@ -24,9 +24,11 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     text = _INVISIBLE.sub("", text)
+    # After the removals: a removed character between a letter and a combining mark would
+    # otherwise leave the pair decomposed (and a second pass would change the text).
+    text = unicodedata.normalize("NFC", text)
     text = _TRAILING_SPACE.sub("", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()

@@ -43,9 +43,13 @@ def check_backend(backend: str) -> None:
         raise ValueError(f"unknown embedding_backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-@lru_cache(maxsize=2)
 def load_model(model_path: str | None = None, backend: str = "torch"):
     """Load (once per process) the sentence-transformers model from a local folder."""
+    return _load_model(model_path or None, backend)
+
+
+@lru_cache(maxsize=2)
+def _load_model(model_path: str | None, backend: str):
     check_backend(backend)
     import torch
     from sentence_transformers import SentenceTransformer

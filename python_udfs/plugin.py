@@ -79,6 +79,8 @@ def chunk_udf(
     overlap_tokens: int,
     model_path: str | None,
 ) -> list[dict[str, Any]]:
+    if max_tokens is None or overlap_tokens is None:
+        raise ValueError("docvec_chunk: max_tokens and overlap_tokens must not be NULL")
     tokenizer = load_tokenizer(model_path or None)
     chunks = chunking.chunk_text(
         text or "",

@@ -78,9 +78,13 @@ def _max_seq_length(path: Path) -> int:
     return 512
 
 
-@lru_cache(maxsize=4)
 def load_tokenizer(model_path: str | None = None) -> ModelTokenizer:
     """Load (once per process) the tokenizer of the model at `model_path` (bundled if empty)."""
+    return _load_tokenizer(model_path or None)
+
+
+@lru_cache(maxsize=4)
+def _load_tokenizer(model_path: str | None) -> ModelTokenizer:
     path = resolve_model_path(model_path)
     tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
     tokenizer.no_truncation()

@@ -24,9 +24,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 class DbtProject:
     """The docvec project run by the real `dbt` command against its own DuckDB file and folders."""
 
-    def __init__(self, workdir: Path, source_path: Path):
+    def __init__(self, workdir: Path, source_path: Path, project_dir: Path = PROJECT_ROOT):
         self.workdir = workdir
         self.source_path = source_path
+        self.project_dir = project_dir
         self.db_path = workdir / "docvec.duckdb"
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -44,13 +45,13 @@ class DbtProject:
         command = [
             DBT,
             *args,
-            "--project-dir", str(PROJECT_ROOT),
-            "--profiles-dir", str(PROJECT_ROOT),
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.project_dir),
             "--target-path", str(self.workdir / "target"),
             "--log-path", str(self.workdir / "logs"),
         ]
         result = subprocess.run(
-            command, cwd=PROJECT_ROOT, env=self.env(**env), capture_output=True, text=True, timeout=1200
+            command, cwd=self.project_dir, env=self.env(**env), capture_output=True, text=True, timeout=1200
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -64,6 +65,24 @@ class DbtProject:
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with self.connect() as conn:
             return conn.execute(sql, params or []).fetchall()
+
+
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/generic")
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the dbt project (not the data) whose seeds and settings a test may edit."""
+    for name in PROJECT_FILES:
+        source = PROJECT_ROOT / name
+        target = destination / name
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    for sql in (PROJECT_ROOT / "tests").glob("*.sql"):
+        shutil.copy(sql, destination / "tests" / sql.name)
+    return destination
 
 
 @pytest.fixture(scope="session")

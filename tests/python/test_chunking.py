@@ -343,16 +343,6 @@ NESTING_TEXT = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: with overlap_tokens > 0, _enforce_limit re-splits a chunk that tokenizes longer "
-        "alone than in context without regard to the next chunk, so a re-split tail piece can lie "
-        "wholly inside the following overlapping chunk: chunk_text(NESTING_TEXT, max_tokens=20, "
-        "overlap_tokens=8) yields [84,92) '世界 hello' inside [82,109), a redundant chunk, and "
-        "end_char no longer increases"
-    ),
-)
 def test_every_chunk_adds_new_text(tok: ModelTokenizer) -> None:
     chunks = chunked(NESTING_TEXT, tok, max_tokens=20, overlap_tokens=8)
     for prev, nxt in zip(chunks, chunks[1:]):
@@ -551,29 +541,12 @@ def test_markdown_sections_with_crlf() -> None:
     assert section_of(sections, text, "Use the package manager") == "Guide > Install > On Linux"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: markdown_sections maps markdown-it line numbers to offsets by splitting on '\\n' "
-        "only, but markdown-it also treats a lone '\\r' as a line break, so text with CR line "
-        "endings raises IndexError (line_starts[token.map[0]] out of range) or gets wrong "
-        "section offsets"
-    ),
-)
 def test_markdown_sections_with_lone_cr() -> None:
     text = MARKDOWN.replace("\n", "\r")
     sections = markdown_sections(text)
     assert section_of(sections, text, "Use the package manager") == "Guide > Install > On Linux"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: with a lone '\\r' before a heading, markdown_sections' '\\n'-only line table is "
-        "shifted: in 'x\\r# A\\nbody\\n...' the '# A' heading line is put in the preamble "
-        "(section None) and section 'A' starts at 'body'"
-    ),
-)
 def test_markdown_sections_with_mixed_line_endings() -> None:
     text = "x\r# A\nbody\n\n\n\nmore\n"
     sections = markdown_sections(text)
@@ -581,7 +554,6 @@ def test_markdown_sections_with_mixed_line_endings() -> None:
     assert sections[0] == (0, text.index("# A"), None)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: chunk_text(method='markdown_sections') raises IndexError on CR line endings")
 def test_chunk_markdown_sections_with_lone_cr(tok: ModelTokenizer) -> None:
     text = MARKDOWN.replace("\n", "\r")
     chunks = chunked(text, tok, method="markdown_sections", file_type="markdown")

@@ -32,8 +32,11 @@ DIMENSION = 384
 
 @pytest.fixture(scope="session")
 def model():
-    """The bundled all-MiniLM-L6-v2, loaded once (load_model is cached per process)."""
-    return load_model()
+    """The bundled all-MiniLM-L6-v2, loaded once (load_model is cached per process).
+
+    Called with the same arguments as the docvec_embed_query UDF so that both share one cache entry.
+    """
+    return load_model(None, "torch")
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -74,7 +77,7 @@ TEXTS = [
 
 
 def test_model_is_cached_and_has_384_dimensions(model) -> None:
-    assert load_model() is model
+    assert load_model(None, "torch") is model
     assert embedding_dimension(model) == DIMENSION
 
 

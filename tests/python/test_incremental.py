@@ -1,0 +1,206 @@
+"""Incremental builds: each change to a small corpus embeds exactly the chunk texts that are new.
+
+One landing folder and one warehouse go through a sequence of changes, each followed by a real
+`dbt build`; the number of texts embedded is compared with the texts that did not exist before.
+The steps depend on each other, so they run in one test function, in order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DBT, DbtProject, copy_project
+
+MODEL_ID = "all-MiniLM-L6-v2"
+
+
+def write_corpus(root: Path) -> None:
+    topics = ["tilapia", "trout", "perch", "lettuce", "basil", "kale"]
+    for n, topic in enumerate(topics):
+        paragraphs = [
+            f"# Notes on {topic}\n",
+            *(
+                f"Paragraph {p} about {topic}: the {topic} unit number {n * 10 + p} is checked at "
+                f"dawn and dusk, and its readings are written in logbook {p} of shelf {n}."
+                for p in range(1, 13)
+            ),
+        ]
+        (root / f"{topic}.md").write_text("---\ntitle: " + topic.title() + "\n---\n" + "\n\n".join(paragraphs) + "\n")
+
+
+def texts(project: DbtProject, model_id: str = MODEL_ID) -> set[str]:
+    return {r[0] for r in project.query("select distinct text_sha256 from chunks")}
+
+
+def last_run(project: DbtProject) -> tuple[int, int]:
+    return project.query(
+        "select texts_embedded, embeddings_reused from pipeline_runs order by started_at desc limit 1"
+    )[0]
+
+
+def snapshot(project: DbtProject) -> dict[str, list[tuple]]:
+    return {
+        "documents": project.query("select document_id, source_path, text, text_sha256 from documents order by 1"),
+        "chunks": project.query(
+            "select chunk_id, strategy_id, chunk_text, start_char, end_char, n_tokens from chunks order by 1"
+        ),
+        "search_index": project.query("select chunk_id, text_sha256, embedding from search_index order by 1"),
+        "embeddings": project.query("select text_sha256, model_id, embedding from embeddings order by 1, 2"),
+    }
+
+
+def build(project: DbtProject, *args: str) -> None:
+    project.dbt("build", "--vars", "{embedding_cache_retention_days: 0}", *args)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    workdir = tmp_path_factory.mktemp("incremental")
+    landing = workdir / "landing"
+    landing.mkdir()
+    write_corpus(landing)
+    return DbtProject(workdir, landing, project_dir=copy_project(workdir / "project"))
+
+
+def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
+    landing = project.source_path
+
+    # Initial build: every distinct chunk text is embedded once, shared texts only once.
+    build(project)
+    before = texts(project)
+    assert last_run(project) == (len(before), 0)
+    assert project.query("select count(*) from embeddings")[0][0] == len(before)
+
+    # No change: nothing embedded, every public table identical.
+    state = snapshot(project)
+    build(project)
+    assert last_run(project) == (0, len(before))
+    assert snapshot(project) == state
+
+    # Add a file: only its chunks are embedded.
+    shutil.copy(landing / "kale.md", landing / "spinach.md")
+    (landing / "spinach.md").write_text((landing / "kale.md").read_text().replace("kale", "spinach"))
+    build(project)
+    after = texts(project)
+    assert last_run(project)[0] == len(after - before) > 0
+    before = after
+
+    # Edit one paragraph: only chunk texts that changed are embedded, far fewer than the file's.
+    path = landing / "trout.md"
+    path.write_text(path.read_text().replace("Paragraph 12 about trout", "Paragraph 12, revised, about trout"))
+    build(project)
+    after = texts(project)
+    embedded = last_run(project)[0]
+    trout_chunks = project.query("select count(*) from chunks where source_path = 'trout.md'")[0][0]
+    assert embedded == len(after - before)
+    assert 0 < embedded < trout_chunks
+    before = after
+
+    # Rename a file with unchanged content: nothing embedded; the document moves to its new path.
+    (landing / "perch.md").rename(landing / "yellow_perch.md")
+    build(project)
+    assert last_run(project)[0] == 0
+    paths = {r[0] for r in project.query("select source_path from documents")}
+    assert "yellow_perch.md" in paths and "perch.md" not in paths
+
+    # Delete a file: gone from documents, chunks and search_index; its vectors are pruned.
+    (landing / "basil.md").unlink()
+    build(project)
+    assert last_run(project)[0] == 0
+    for table in ("documents", "chunks", "search_index"):
+        assert project.query(f"select count(*) from {table} where source_path = 'basil.md'")[0][0] == 0
+    assert project.query(
+        "select count(*) from embeddings where text_sha256 not in (select text_sha256 from chunks)"
+    )[0][0] == 0
+    before = texts(project)
+
+    # Change a chunking parameter: only the texts that are new are embedded.
+    seed = project.project_dir / "seeds" / "chunking_strategies.csv"
+    seed.write_text(seed.read_text().replace("recursive_256,recursive,256,32", "recursive_256,recursive,128,16"))
+    build(project)
+    after = texts(project)
+    assert last_run(project)[0] == len(after - before) > 0
+    before = after
+
+    # A second model id builds its vectors beside the first; switching back embeds nothing.
+    build(project, "--vars", "{embedding_model_id: minilm-blue, embedding_cache_retention_days: 0}")
+    counts = dict(project.query("select model_id, count(*) from embeddings group by 1"))
+    assert counts == {MODEL_ID: len(before), "minilm-blue": len(before)}
+    assert project.query("select distinct model_id from search_index") == [("minilm-blue",)]
+    build(project)
+    assert last_run(project)[0] == 0
+    assert project.query("select distinct model_id from search_index") == [(MODEL_ID,)]
+
+    # Switching the serving strategy is a var change with no embedding and no data loss.
+    build(project, "--vars", "{serving_strategy: markdown_sections, embedding_cache_retention_days: 0}")
+    assert last_run(project)[0] == 0
+    assert project.query("select distinct strategy_id from search_index") == [("markdown_sections",)]
+
+    # --full-refresh rebuilds everything; the run history survives it.
+    runs_before = project.query("select count(*) from pipeline_runs")[0][0]
+    build(project, "--full-refresh")
+    assert project.query("select count(*) from pipeline_runs")[0][0] == runs_before + 1
+    assert last_run(project)[0] == len(texts(project))
+
+
+def test_killed_build_leaves_previous_tables_intact(project: DbtProject) -> None:
+    """kill -9 during embedding: the old vectors survive; the next build completes cleanly."""
+    landing = project.source_path
+    good = snapshot(project)
+    for n in range(120):
+        (landing / f"extra_{n}.txt").write_text(
+            f"Extra note {n}: pump {n * 7} was serviced on day {n * 3} and its impeller {n * 11} replaced."
+        )
+    command = [
+        DBT, "build", "--project-dir", str(project.project_dir), "--profiles-dir", str(project.project_dir),
+        "--target-path", str(project.workdir / "target"), "--log-path", str(project.workdir / "logs"),
+    ]
+    log = project.workdir / "killed.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=project.project_dir, env=project.env(), stdout=out, stderr=out,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 300
+        while "texts to embed" not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.2)
+        time.sleep(1.0)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert "texts to embed with" in log.read_text()
+
+    after_kill = snapshot(project)
+    assert after_kill["embeddings"] == good["embeddings"], "no half-written vectors"
+    assert after_kill["search_index"] == good["search_index"], "the serving table is the previous one"
+
+    project.dbt("build")
+    duplicates, missing = project.query(
+        """
+        select (select count(*) - count(distinct (text_sha256, model_id)) from embeddings),
+               (select count(*) from chunks c where strategy_id = 'recursive_256'
+                  and not exists (select 1 from search_index s where s.chunk_id = c.chunk_id))
+        """
+    )[0]
+    assert duplicates == 0 and missing == 0
+
+
+def test_second_process_gets_a_clear_lock_message(project: DbtProject) -> None:
+    """While a build holds the warehouse, `docvec search` explains the lock instead of a traceback."""
+    import duckdb
+
+    holder = duckdb.connect(str(project.db_path))  # a writer, like a running `dbt build`
+    try:
+        result = subprocess.run(
+            [str(Path(DBT).with_name("docvec")), "search", "tilapia", "--db", str(project.db_path)],
+            capture_output=True, text=True, env=project.env(), timeout=120,
+        )
+    finally:
+        holder.close()
+    assert result.returncode == 2
+    assert "locked by another process" in result.stderr and "Traceback" not in result.stderr
