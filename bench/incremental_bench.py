@@ -1,0 +1,98 @@
+"""Incremental builds on the PowerShell docs: full build, no-op rebuild, rebuild after editing 1%.
+
+    .venv/bin/python -m bench.incremental_bench [--files 300] [--out bench/results/incremental.json]
+
+`--files 0` takes the whole corpus (3,088 files; the full build embeds every chunk text of both
+default strategies and takes a long time on 2 cores). Files are a seeded random subset, copied
+into a temporary landing folder so that the edits never touch ../shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+from bench._dbt import SHARED, Warehouse, machine
+
+CORPUS = SHARED / "datasets" / "powershell-docs"
+
+
+def copy_subset(destination: Path, n_files: int, seed: int = 0) -> list[Path]:
+    files = sorted(CORPUS.rglob("*.md"))
+    if n_files:
+        files = sorted(random.Random(seed).sample(files, min(n_files, len(files))))
+    copied = []
+    for source in files:
+        target = destination / source.relative_to(CORPUS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        copied.append(target)
+    return copied
+
+
+def edit_one_paragraph(path: Path, n: int) -> None:
+    """Append a sentence to the last paragraph of a file (a small, realistic edit)."""
+    text = path.read_text(encoding="utf-8", errors="replace").rstrip("\n")
+    path.write_text(text + f" Edited for the incremental benchmark, revision {n}.\n", encoding="utf-8")
+
+
+def run(n_files: int, change_fraction: float = 0.01) -> dict[str, object]:
+    if not CORPUS.is_dir():
+        raise SystemExit(f"{CORPUS} not found: this benchmark needs ../shared/datasets/powershell-docs")
+    with tempfile.TemporaryDirectory(prefix="docvec-bench-") as tmp:
+        workdir = Path(tmp)
+        landing = workdir / "landing"
+        files = copy_subset(landing, n_files)
+        size = sum(f.stat().st_size for f in files)
+        warehouse = Warehouse(workdir, landing)
+        steps = {}
+        seconds = warehouse.build()
+        steps["full build"] = {"seconds": seconds, **warehouse.last_run()}
+        seconds = warehouse.build()
+        steps["no-op rebuild"] = {"seconds": seconds, **warehouse.last_run()}
+        changed = random.Random(1).sample(files, max(1, round(len(files) * change_fraction)))
+        for n, path in enumerate(changed):
+            edit_one_paragraph(path, n)
+        seconds = warehouse.build()
+        steps[f"rebuild after editing {len(changed)} files ({change_fraction:.0%})"] = {
+            "seconds": seconds, **warehouse.last_run()
+        }
+    full = steps["full build"]["seconds"]
+    for step in steps.values():
+        step["share_of_full_build"] = step["seconds"] / full
+    return {"machine": machine(), "files": len(files), "megabytes": size / 1e6, "steps": steps}
+
+
+def markdown(result: dict[str, object]) -> str:
+    lines = [
+        f"Machine: {result['machine']}; {result['files']} files ({result['megabytes']:.1f} MB).",
+        "",
+        "| step | seconds | % of full build | texts embedded | vectors reused | embed s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, step in result["steps"].items():
+        lines.append(
+            f"| {name} | {step['seconds']:.1f} | {100 * step['share_of_full_build']:.1f}% | "
+            f"{step['texts_embedded']:,} | {step['embeddings_reused']:,} | {step['embed_seconds'] or 0:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=300, help="seeded subset size; 0 = whole corpus")
+    parser.add_argument("--out", default="bench/results/incremental.json")
+    args = parser.parse_args()
+    result = run(args.files)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
