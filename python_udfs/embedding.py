@@ -3,16 +3,38 @@
 The `embeddings` Python model streams the texts that still need a vector through
 `embedding_batches`, which yields Arrow record batches that DuckDB writes as they come, so memory
 stays bounded by one batch whatever the corpus size. The same loaded model embeds search queries.
+
+Backends (var `embedding_backend`):
+
+- `torch`: the model as shipped (PyTorch).
+- `onnx`: the same weights exported to ONNX by sentence-transformers (optimum) and run by ONNX
+  Runtime; same vectors up to float rounding (cosine > 0.9999).
+- `onnx-int8`: that ONNX model with dynamic int8 quantization for this CPU's instruction set
+  (`avx512_vnni`, `avx512`, `avx2` or `arm64`); faster, cosine to torch about 0.99.
+
+The exports never touch the model folder (it may be read-only, e.g. in site-packages): they go to
+`$DOCVEC_CACHE_DIR/onnx/<model folder name>-<hash of its path and mtime>` (default cache
+`~/.cache/docvec`), written to a temporary folder or file first and renamed into place, so an
+interrupted export never leaves half a model. Vectors of each backend carry their own model id
+(`effective_model_id`), so they never mix in the embedding cache.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import platform
+import shutil
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -23,11 +45,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-BACKENDS = ("torch",)
+BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BATCH_SIZE = 64
 # Texts read from DuckDB per step. encode() sorts each step's texts by length before cutting them
 # into batches, so a larger step gives better length bucketing (less padding).
 READ_STEP = 1024
+
+CACHE_DIR_ENV = "DOCVEC_CACHE_DIR"
+THREADS_ENV = "DOCVEC_EMBEDDING_THREADS"
+ONNX_FILE = "onnx/model.onnx"
+# Written last into an export folder (before it is renamed into place): what was exported, how.
+EXPORT_MARKER = "docvec_export.json"
+# Temporary export folders older than this are left-overs of a crashed export and are removed.
+STALE_TEMP_SECONDS = 3600.0
 
 logger = logging.getLogger("docvec.embedding")
 
@@ -43,20 +73,252 @@ def check_backend(backend: str) -> None:
         raise ValueError(f"unknown embedding_backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def load_model(model_path: str | None = None, backend: str = "torch"):
-    """Load (once per process) the sentence-transformers model from a local folder."""
-    return _load_model(model_path or None, backend)
+def cpu_threads() -> int:
+    """Threads for inference: env DOCVEC_EMBEDDING_THREADS, else the CPUs this process may use."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value:
+        return max(1, int(value))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
-@lru_cache(maxsize=2)
-def _load_model(model_path: str | None, backend: str):
+def load_model(
+    model_path: str | None = None,
+    backend: str = "torch",
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+):
+    """Load (once per process) the sentence-transformers model from a local folder.
+
+    `backend` is one of BACKENDS; the ONNX ones export the model into the cache on first use.
+    `threads` (default `cpu_threads()`) sets torch's and ONNX Runtime's intra-op threads.
+    """
+    return _load_model(model_path or None, backend, device, threads or cpu_threads())
+
+
+@lru_cache(maxsize=4)
+def _load_model(model_path: str | None, backend: str, device: str, threads: int):
     check_backend(backend)
     import torch
     from sentence_transformers import SentenceTransformer
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(threads)
     path = resolve_model_path(model_path)
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    if backend == "torch":
+        return SentenceTransformer(str(path), device=device, local_files_only=True)
+    folder = ensure_onnx_export(path, quantized=backend == "onnx-int8")
+    file_name = ONNX_FILE if backend == "onnx" else f"onnx/{int8_file_name()}"
+    with _quiet_backend_logs():
+        return SentenceTransformer(
+            str(folder),
+            device=device,
+            backend="onnx",
+            local_files_only=True,
+            model_kwargs={"file_name": file_name, **_onnx_runtime_kwargs(device, threads)},
+        )
+
+
+def _onnx_runtime_kwargs(device: str, threads: int) -> dict:
+    """ONNX Runtime provider and session options (intra-op threads) for `device`."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    provider = "CPUExecutionProvider"
+    if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+        provider = "CUDAExecutionProvider"
+    return {"provider": provider, "session_options": options}
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX export cache
+# ---------------------------------------------------------------------------------------------
+
+
+def cache_root() -> Path:
+    """docvec's cache folder: env DOCVEC_CACHE_DIR, else ~/.cache/docvec."""
+    return Path(os.path.expanduser(os.environ.get(CACHE_DIR_ENV) or "~/.cache/docvec"))
+
+
+def model_fingerprint(model_path: Path) -> str:
+    """Hash of the model folder's absolute path and its newest modification time."""
+    path = Path(model_path).resolve()
+    mtime = max([path.stat().st_mtime_ns] + [p.stat().st_mtime_ns for p in path.rglob("*") if p.is_file()])
+    return hashlib.sha256(f"{path}\0{mtime}".encode()).hexdigest()[:16]
+
+
+def onnx_cache_dir(model_path: str | Path | None = None) -> Path:
+    """Where the ONNX export of the model at `model_path` (bundled if empty) lives."""
+    path = resolve_model_path(str(model_path) if model_path else None).resolve()
+    return cache_root() / "onnx" / f"{path.name}-{model_fingerprint(path)}"
+
+
+def cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return set()
+
+
+def int8_quantization_config() -> str:
+    """sentence-transformers' dynamic int8 config for this CPU: arm64, avx512_vnni, avx512 or avx2."""
+    if platform.machine().lower() in ("arm64", "aarch64"):
+        return "arm64"
+    flags = cpu_flags()
+    if "avx512_vnni" in flags:
+        return "avx512_vnni"
+    if {"avx512f", "avx512bw"} <= flags:
+        return "avx512"
+    return "avx2"
+
+
+def int8_file_name() -> str:
+    return f"model_qint8_{int8_quantization_config()}.onnx"
+
+
+def _is_complete_export(folder: Path) -> bool:
+    return (folder / EXPORT_MARKER).is_file() and (folder / ONNX_FILE).is_file()
+
+
+def ensure_onnx_export(model_path: Path, quantized: bool = False) -> Path:
+    """The cache folder holding the ONNX export of `model_path` (and its int8 file if `quantized`).
+
+    Exports on first use. The fp32 folder is built in a temporary folder next to its final place
+    and renamed into place in one step; the int8 file is written to a temporary folder and moved
+    in with os.replace. Either step interrupted leaves only a temporary folder, which later loads
+    ignore (and remove once stale), never a half-written model.
+    """
+    target = onnx_cache_dir(model_path)
+    if not _is_complete_export(target):
+        _export_onnx(Path(model_path), target)
+    if quantized and not (target / "onnx" / int8_file_name()).is_file():
+        _export_int8(target, int8_quantization_config())
+    return target
+
+
+def _temp_dir_for(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_dirs(target.parent)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+
+
+def _remove_stale_temp_dirs(parent: Path, max_age: float = STALE_TEMP_SECONDS) -> None:
+    """Remove temporary export folders left by crashed exports (older than `max_age` seconds)."""
+    now = time.time()
+    for entry in parent.glob(".*.tmp-*"):
+        try:
+            if entry.is_dir() and now - entry.stat().st_mtime > max_age:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:  # raced with another process
+            pass
+
+
+@contextmanager
+def _quiet_backend_logs():
+    """Silence sentence-transformers' export warnings (they suggest saving into the model folder)."""
+    names = ("sentence_transformers.backend.utils", "sentence_transformers.backend.load")
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("sentence-transformers", "optimum-onnx", "onnx", "onnxruntime", "torch", "transformers"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _export_onnx(model_path: Path, target: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    started = time.monotonic()
+    logger.info("exporting %s to ONNX into %s", model_path, target)
+    temp = _temp_dir_for(target)
+    try:
+        # optimum exports into its own temporary folder; nothing is written into model_path.
+        with _quiet_backend_logs():
+            model = SentenceTransformer(str(model_path), device="cpu", backend="onnx", local_files_only=True)
+        model.save_pretrained(str(temp))
+        if not (temp / ONNX_FILE).is_file():
+            raise RuntimeError(f"ONNX export of {model_path} wrote no {ONNX_FILE}")
+        marker = {
+            "source": str(Path(model_path).resolve()),
+            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "versions": _versions(),
+        }
+        (temp / EXPORT_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+        _install_dir(temp, target)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    logger.info("exported %s to ONNX in %.1fs", model_path, time.monotonic() - started)
+
+
+def _install_dir(temp: Path, target: Path) -> None:
+    """Rename the finished export `temp` to `target` (atomic); replace an incomplete `target`."""
+    try:
+        os.rename(temp, target)
+        return
+    except OSError:
+        if _is_complete_export(target):  # another process finished first: keep its export
+            return
+    # `target` exists but is incomplete (not made by this code): move it aside, then rename.
+    aside = target.with_name(f".{target.name}.tmp-old-{uuid.uuid4().hex[:8]}")
+    os.rename(target, aside)
+    try:
+        os.rename(temp, target)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _export_int8(target: Path, config: str) -> None:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    started = time.monotonic()
+    file_name = f"model_qint8_{config}.onnx"
+    logger.info("quantizing %s to int8 (%s)", target / ONNX_FILE, config)
+    temp = _temp_dir_for(target)
+    try:
+        with _quiet_backend_logs():
+            model = SentenceTransformer(
+                str(target), device="cpu", backend="onnx", local_files_only=True,
+                model_kwargs={"file_name": ONNX_FILE},
+            )
+            export_dynamic_quantized_onnx_model(model, config, str(temp), file_suffix=f"qint8_{config}")
+        written = temp / "onnx" / file_name
+        if not written.is_file():
+            raise RuntimeError(f"int8 quantization of {target} wrote no onnx/{file_name}")
+        os.replace(written, target / "onnx" / file_name)  # same file system: atomic
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    logger.info("quantized to %s in %.1fs", file_name, time.monotonic() - started)
+
+
+# ---------------------------------------------------------------------------------------------
+# Embedding
+# ---------------------------------------------------------------------------------------------
 
 
 def embedding_dimension(model) -> int:
@@ -142,11 +404,11 @@ def embedding_batches(
         yield pa.RecordBatch.from_arrays(
             [
                 keys.cast(pa.string()),
-                pa.array([model_id] * n, pa.string()),
+                pa.repeat(pa.scalar(model_id, pa.string()), n),
                 pa.FixedSizeListArray.from_arrays(flat, dimension),
                 pa.array(np.full(n, dimension, dtype=np.int32)),
-                pa.array([datetime.now(timezone.utc)] * n, pa.timestamp("us", tz="UTC")),
-                pa.array([invocation_id] * n, pa.string()),
+                pa.repeat(pa.scalar(datetime.now(timezone.utc), pa.timestamp("us", tz="UTC")), n),
+                pa.repeat(pa.scalar(invocation_id, pa.string()), n),
             ],
             schema=schema,
         )
@@ -180,6 +442,8 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_MODEL_ID",
     "effective_model_id",
+    "ensure_onnx_export",
+    "onnx_cache_dir",
     "embed_texts",
     "embedding_batches",
     "load_model",

@@ -43,7 +43,8 @@ from bs4.element import NavigableString, PreformattedString, Tag
 from charset_normalizer import from_bytes
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from pypdf import PasswordType, PdfReader
+from pypdf import PageObject, PasswordType, PdfReader
+from pypdf.generic import NameObject
 
 from .cleaning import clean_text
 
@@ -770,21 +771,65 @@ def _unlock_pdf(reader: PdfReader) -> None:
         raise _Rejected("encrypted", f"PDF is encrypted and unreadable after decryption: {_describe(exc)}") from exc
 
 
+class _PageTextLimit(BaseException):
+    """Raised from inside pypdf's extraction loop when a page shows too much text.
+
+    A BaseException, so that pypdf's own ``except Exception`` handlers (around form XObjects,
+    for one) cannot swallow it and carry on extracting.
+    """
+
+
+def _shown_string_bytes(operator: bytes, operands: list[Any]) -> int:
+    """Bytes of the strings a text-showing operator (``Tj``, ``TJ``, ``'``, ``"``) shows."""
+    if operator in (b"Tj", b"'"):
+        items = operands[:1]
+    elif operator == b'"':
+        items = operands[2:3]
+    elif operator == b"TJ" and operands and isinstance(operands[0], list):
+        items = operands[0]
+    else:
+        return 0
+    return sum(len(item) for item in items if isinstance(item, (str, bytes)) and not isinstance(item, NameObject))
+
+
+def _extract_page_text(page: PageObject, number: int) -> str:
+    """The raw text of one page, never more than about ``MAX_PDF_PAGE_CHARS``.
+
+    pypdf builds a run of text by string concatenation, which takes quadratic time: a small
+    Flate-compressed page that shows a few MB of text in one run would stall extraction for
+    minutes before the length of its text could be checked. The strings shown by the page's
+    text operators are counted as pypdf reaches them, and extraction stops once they exceed
+    the cap.
+    """
+    shown = 0
+
+    def guard(operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
+        nonlocal shown
+        shown += _shown_string_bytes(operator, operands)
+        if shown > MAX_PDF_PAGE_CHARS:
+            raise _PageTextLimit
+
+    try:
+        raw = page.extract_text(visitor_operand_before=guard) or ""
+    except _PageTextLimit:
+        raw = None
+    except Exception as exc:
+        raise _Rejected("parse_error", f"page {number}: {_describe(exc)}") from exc
+    if raw is None or len(raw) > MAX_PDF_PAGE_CHARS:
+        raise _Rejected(
+            "parse_error",
+            f"page {number} has more than {MAX_PDF_PAGE_CHARS} characters of text "
+            "(possible decompression bomb)",
+        )
+    return raw
+
+
 def _pdf_page_texts(reader: PdfReader) -> list[str]:
     """Cleaned text of every page, enforcing ``MAX_PDF_PAGE_CHARS`` and ``MAX_PDF_TOTAL_CHARS``."""
     texts: list[str] = []
     total = 0
     for number, page in enumerate(reader.pages, start=1):
-        try:
-            raw = page.extract_text() or ""
-        except Exception as exc:
-            raise _Rejected("parse_error", f"page {number}: {_describe(exc)}") from exc
-        if len(raw) > MAX_PDF_PAGE_CHARS:
-            raise _Rejected(
-                "parse_error",
-                f"page {number} has more than {MAX_PDF_PAGE_CHARS} characters of text "
-                "(possible decompression bomb)",
-            )
+        raw = _extract_page_text(page, number)
         # Cleaned here exactly as cleaning.clean_text will clean the whole document, so that
         # page_starts stay exact offsets into documents.text.
         text = clean_text(_clean_text(raw))

@@ -1,0 +1,45 @@
+"""`make bench`: every benchmark in sequence, each writing bench/results/<name>.json (or .md).
+
+    .venv/bin/python -m bench [--quick] [--only NAME ...]
+
+Each benchmark is also runnable on its own (`python -m bench.<name> --help`). They read the
+datasets in ../shared/ and stop with a clear message where one is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+# (module, arguments for a full run, arguments for --quick)
+BENCHMARKS = [
+    ("bench.incremental_bench", ["--files", "300"], ["--files", "60"]),
+    ("bench.embedding_bench", [], ["--n", "300"]),
+    ("bench.chunking_bench", [], []),
+    ("bench.pii_eval", [], []),
+    ("bench.eval_scifact", [], ["--max-queries", "50"]),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
+    parser.add_argument("--only", nargs="*", default=None, help="module names (e.g. incremental_bench)")
+    args = parser.parse_args()
+    failures = 0
+    for module, full, quick in BENCHMARKS:
+        if args.only and module.split(".")[-1] not in args.only:
+            continue
+        command = [sys.executable, "-m", module, *(quick if args.quick else full)]
+        print(f"\n## {module}\n$ {' '.join(command)}", flush=True)
+        started = time.perf_counter()
+        code = subprocess.call(command)
+        print(f"({module} exited {code} after {time.perf_counter() - started:.0f} s)", flush=True)
+        failures += code != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
