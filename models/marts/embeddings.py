@@ -47,6 +47,11 @@ def model(dbt, session):
     total = pending.aggregate("count(*)").fetchone()[0]
 
     log = dbt_logger()
+    if total == 0:
+        # Nothing new: do not pay for loading the model.
+        log(f"embeddings: 0 texts to embed with {model_id}; every chunk text already has a vector")
+        dimension = int(dbt.config.get("embedding_dimension"))
+        return pa.Table.from_batches([], schema=output_schema(dimension))
     embedder = load_model(model_path or None, backend)
     reader = pending.fetch_arrow_reader(READ_STEP)
     batches = embedding_batches(
