@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from . import chunking, cleaning, parsing
+from . import chunking, cleaning, parsing, redaction
 from .tokens import load_tokenizer
 
 # pypdf reports recoverable damage through logging; the parse result already carries it.
@@ -24,6 +24,11 @@ PARSE_RETURN = (
     "STRUCT(records STRUCT(record_key VARCHAR, title VARCHAR, text VARCHAR, metadata VARCHAR)[], "
     "reason VARCHAR, detail VARCHAR)"
 )
+PII_MODES = ("redact", "flag", "off")
+PII_RETURN = (
+    "STRUCT(text VARCHAR, findings STRUCT(entity_type VARCHAR, start_char INTEGER, end_char INTEGER)[])"
+)
+FINDINGS_RETURN = "STRUCT(entity_type VARCHAR, start_char INTEGER, end_char INTEGER)[]"
 CHUNK_RETURN = (
     "STRUCT(chunk_index INTEGER, start_char INTEGER, end_char INTEGER, chunk_text VARCHAR, "
     "n_tokens INTEGER, section VARCHAR)[]"
@@ -69,6 +74,40 @@ def parse_udf(source_path: str | None, content: bytes | None, options_json: str 
         "reason": result.reason,
         "detail": result.detail,
     }
+
+
+def pii_udf(text: str | None, mode: str | None) -> dict[str, Any] | None:
+    """Personal data and secrets in `text`, by `mode`.
+
+    ``redact``: the text with typed placeholders, and the placeholders' spans in that text;
+    ``flag``: the text unchanged and the findings' spans in it; ``off``: unchanged, no findings.
+    Spans are 0-based, end exclusive, so they point into the text the documents table stores.
+    """
+    if mode not in PII_MODES:
+        raise ValueError(f"pii_mode must be one of {', '.join(PII_MODES)}, got {mode!r}")
+    if text is None:
+        return None
+    if mode == "off":
+        return {"text": text, "findings": []}
+    if mode == "flag":
+        return {"text": text, "findings": _spans(redaction.find_pii(text))}
+    redacted, findings = redaction.redact(text)
+    placed = []
+    shift = 0
+    for finding in findings:
+        placeholder = redaction.PLACEHOLDERS[finding.entity_type]
+        start = finding.start + shift
+        placed.append(redaction.Finding(finding.entity_type, start, start + len(placeholder)))
+        shift += len(placeholder) - (finding.end - finding.start)
+    return {"text": redacted, "findings": _spans(placed)}
+
+
+def _spans(findings: list[redaction.Finding]) -> list[dict[str, Any]]:
+    return [{"entity_type": f.entity_type, "start_char": f.start, "end_char": f.end} for f in findings]
+
+
+def find_pii_udf(text: str | None) -> list[dict[str, Any]]:
+    return _spans(redaction.find_pii(text or ""))
 
 
 def chunk_udf(
@@ -131,6 +170,8 @@ def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
         CHUNK_RETURN,
         **special,
     )
+    conn.create_function("docvec_pii", pii_udf, ["VARCHAR", "VARCHAR"], PII_RETURN, **special)
+    conn.create_function("docvec_find_pii", find_pii_udf, ["VARCHAR"], FINDINGS_RETURN, **special)
     conn.create_function("docvec_count_tokens", count_tokens_udf, ["VARCHAR", "VARCHAR"], "INTEGER", **special)
     conn.create_function("docvec_max_seq_length", max_seq_length_udf, ["VARCHAR"], "INTEGER", **special)
     conn.create_function(

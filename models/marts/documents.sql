@@ -2,9 +2,7 @@
     the first matching rule of seeds/access_rules.csv (by priority), else default_access_groups. -#}
 
 with cleaned as (
-    select * from {{ ref('int_documents_cleaned') }}
-    where reason is null
-        and not is_duplicate
+    select * from {{ ref('int_documents_redacted') }}
 ),
 
 rules as (
@@ -26,6 +24,18 @@ rule_groups as (
     inner join rules
         on cleaned.source_path glob rules.path_glob
     qualify row_number() over (partition by cleaned.document_id order by rules.priority, rules.path_glob) = 1
+),
+
+findings as (
+    select cleaned.document_id, unnested.finding.entity_type as entity_type
+    from cleaned
+    cross join unnest(cleaned.pii_findings) as unnested(finding)
+),
+
+pii_counts as (
+    select document_id, to_json(map(list(entity_type order by entity_type), list(n order by entity_type))) as counts
+    from (select document_id, entity_type, count(*)::integer as n from findings group by all)
+    group by document_id
 ),
 
 with_groups as (
@@ -53,11 +63,14 @@ final as (
         n_chars,
         access_groups,
         metadata::json as metadata,
+        len(with_groups.pii_findings)::integer as n_pii_findings,
+        coalesce(pii_counts.counts, '{}'::json) as pii_counts,
         content_sha256,
         size_bytes,
         modified_at,
         loaded_at
     from with_groups
+    left join pii_counts using (document_id)
 )
 
 select * from final

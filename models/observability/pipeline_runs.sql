@@ -35,6 +35,17 @@ embedded as (
     where model_id = {{ sql_literal(serving_model_id()) }}
 ),
 
+pii as (
+    select
+        count(*) as pii_findings,
+        coalesce(to_json(map(list(entity_type order by entity_type), list(n order by entity_type))), '{}'::json) as pii_counts
+    from (
+        select entity_type, count(*)::integer as n
+        from {{ ref('pii_findings') }}
+        group by entity_type
+    )
+),
+
 served as (
     select count(*) as search_index_chunks from {{ ref('search_index') }}
 ),
@@ -54,6 +65,9 @@ final as (
         embedded.texts_embedded,
         chunks.distinct_texts - embedded.texts_embedded as embeddings_reused,
         served.search_index_chunks,
+        coalesce(pii.pii_findings, 0) as pii_findings,
+        pii.pii_counts,
+        {{ sql_literal(var('pii_mode')) }} as pii_mode,
         {{ sql_literal(serving_model_id()) }} as model_id,
         {{ sql_literal(var('serving_strategy')) }} as serving_strategy,
         null::double as staging_seconds,
@@ -61,7 +75,7 @@ final as (
         null::double as chunk_seconds,
         null::double as embed_seconds,
         null::double as serve_seconds
-    from staged, parsed, documents, quarantined, duplicates, chunks, embedded, served
+    from staged, parsed, documents, quarantined, duplicates, chunks, embedded, served, pii
 )
 
 select * from final

@@ -190,3 +190,25 @@ def test_rebuild_without_change_embeds_nothing(sample_build: DbtProject) -> None
     runs = sample_build.query("select texts_embedded, embeddings_reused from pipeline_runs order by started_at")
     assert len(runs) == 2 and runs[-1][0] == 0 and runs[-1][1] > 0
     assert sample_build.query("select chunk_id, text_sha256 from search_index order by 1") == before
+
+
+def test_personal_data_is_redacted_before_chunking(sample_build: DbtProject) -> None:
+    raw = (sample_build.source_path / "notes" / "supplier_contacts.txt").read_text()
+    planted = ["orders@larchmere-hatchery.example", "+44 20 7946 0958", "(555) 201-4477",
+               "GB82 WEST 1234 5698 7654 32", "203.0.113.42"]
+    assert all(value in raw for value in planted)
+    text, counts = sample_build.query(
+        "select text, pii_counts::varchar from documents where source_path = 'notes/supplier_contacts.txt'"
+    )[0]
+    assert json.loads(counts) == {"EMAIL": 1, "PHONE": 2, "IBAN": 1, "IP_ADDRESS": 1}
+    for value in planted:
+        assert value not in text
+        for table, column in (("chunks", "chunk_text"), ("search_index", "chunk_text"), ("documents", "text")):
+            hits = sample_build.query(f"select count(*) from {table} where contains({column}, ?)", [value])[0][0]
+            assert hits == 0, f"{value!r} reached {table}"
+    spans = sample_build.query(
+        "select entity_type, start_char, end_char from pii_findings "
+        "where source_path = 'notes/supplier_contacts.txt' order by start_char"
+    )
+    assert [text[start:end] for _, start, end in spans] == [f"[{kind}]" for kind, _, _ in spans]
+    assert sample_build.query("select pii_findings from pipeline_runs order by started_at limit 1")[0][0] == 5
