@@ -17,8 +17,9 @@ Supported formats:
 * json / jsonl: one record per object (array element or line); the text, id and title come from
   configurable fields (``ParseOptions``).
 
-Text is decoded by ``decode_text``: byte-order marks first, then strict UTF-8, then
-charset-normalizer's guess; binary content and undecodable bytes are rejected. Line endings are
+Text is decoded by ``decode_text``: byte-order marks first, then strict UTF-8, then windows-1252
+when it reads as Western European text, then charset-normalizer's guess; binary content and
+undecodable bytes are rejected. Line endings are
 always LF. Offsets (``page_starts``) are counted in code points of ``ParsedRecord.text``.
 """
 
@@ -190,12 +191,30 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# Control characters that do not occur in text: C0 except \t \n \r \f, DEL and C1.
-_CONTROL_CODEPOINTS = [c for c in range(0x20) if chr(c) not in "\t\n\r\f"] + list(range(0x7F, 0xA0))
+# Control characters that do not occur in text: C0 except \t \n \r \f, DEL and C1. The vertical
+# tab (U+000B) and next line (U+0085) are Unicode whitespace, so they are not evidence of binary
+# data either: a whitespace-only file holding them is empty text, not binary content.
+_CONTROL_CODEPOINTS = [c for c in range(0x20) if chr(c) not in "\t\n\r\f\v"] + [
+    c for c in range(0x7F, 0xA0) if c != 0x85
+]
 _DELETE_CONTROL_CHARS = dict.fromkeys(_CONTROL_CODEPOINTS)
 _CONTROL_BYTES = bytes(c for c in _CONTROL_CODEPOINTS if c < 0x80)
 # Preferred when charset-normalizer finds several equally good single-byte encodings.
 _PREFERRED_LEGACY_ENCODING = "cp1252"
+# What windows-1252 (a superset of the printable Latin-1 range) turns bytes >= 0x80 into when the
+# text really is Western European: accented letters, the letters of 0x8A-0x9F, typographic
+# punctuation and the Latin-1 symbols. ``_WORD_INTERNAL_MARKS`` may also sit between letters.
+_CP1252_EXTRA_LETTERS = frozenset("ŠšŒœŽžŸƒ")
+# Letters of the symbol range, plausible only where they are used: ordinals after a digit or
+# "n" (1º, 2ª, nº) and the micro sign at the start of a unit (5 µg). Elsewhere they are more
+# likely windows-1250 letters (Romanian ş and Ş are 0xBA and 0xAA).
+_ORDINAL_INDICATORS = frozenset("ªº")
+_MICRO_SIGN = "µ"
+_CP1252_PUNCTUATION = frozenset("€‚„…†‡ˆ‰‹‘’“”•–—˜™›×÷")
+_WORD_INTERNAL_MARKS = frozenset("’‘·")
+# Western European text has far fewer accented letters than this share of its letters; Greek,
+# Cyrillic, Hebrew... bytes read as windows-1252 are almost all accented letters.
+_MAX_ACCENTED_LETTER_SHARE = 0.25
 
 
 def _normalise_newlines(text: str) -> str:
@@ -253,13 +272,56 @@ def _decode_bomless_utf16(content: bytes) -> str | None:
         return None
 
 
-def _detect_and_decode(content: bytes) -> str:
-    """Decode non-UTF-8 bytes with charset-normalizer's best guess.
+def _reads_as_western_text(text: str) -> bool:
+    """True when ``text`` (bytes decoded as windows-1252) looks like Western European text.
 
-    charset-normalizer often ranks several single-byte code pages as equally good for short
-    Western text (and may pick cp1250 for Latin-1 text); among equally ranked candidates
-    windows-1252 (a superset of the printable Latin-1 range) wins.
+    Every non-ASCII character must be a Latin-1 letter, one of windows-1252's extra letters,
+    typographic punctuation or a Latin-1 symbol; no symbol may sit inside a word (``¿``, ``³``,
+    ``¹`` between letters are Polish or Czech windows-1250 letters read wrongly); and accented
+    letters must stay a minority of the letters.
     """
+    letters = accented = 0
+    last = len(text) - 1
+    for index, char in enumerate(text):
+        if char.isalpha():
+            letters += 1
+            if char > "\x7f":
+                before = text[index - 1] if index else " "
+                if char in _ORDINAL_INDICATORS:
+                    if not (before.isdigit() or before in "nN"):
+                        return False
+                elif char == _MICRO_SIGN:
+                    if before.isalpha():
+                        return False
+                elif not ("\u00c0" <= char <= "\u00ff" or char in _CP1252_EXTRA_LETTERS):
+                    return False
+                accented += 1
+        elif char > "\x7f":
+            if not ("\u00a0" <= char <= "\u00bf" or char in _CP1252_PUNCTUATION):
+                return False
+            inside_word = 0 < index < last and text[index - 1].isalpha() and text[index + 1].isalpha()
+            if inside_word and char not in _WORD_INTERNAL_MARKS:
+                return False
+    return letters > 0 and accented <= letters * _MAX_ACCENTED_LETTER_SHARE
+
+
+def _detect_and_decode(content: bytes) -> str:
+    """Decode non-UTF-8 bytes: windows-1252 when it reads as Western text, else detection.
+
+    charset-normalizer alone is unreliable for short Latin-1 text: it often ranks Baltic,
+    Nordic or DOS code pages (iso8859-10, cp775, mac_roman...) above windows-1252 and turns
+    "José Ñúñez" or "Straße" into mojibake. So windows-1252 (a superset of the printable
+    Latin-1 range) is tried first and kept when ``_reads_as_western_text``; otherwise
+    charset-normalizer's best guess is used, windows-1252 still winning among equally ranked
+    candidates.
+    """
+    try:
+        text = content.decode(_PREFERRED_LEGACY_ENCODING)
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _reads_as_western_text(text):
+            return text
     matches = from_bytes(content)
     best = matches.best()
     if best is None:
@@ -278,7 +340,7 @@ def decode_text(content: bytes) -> str:
     """Decode file bytes to text with LF line endings.
 
     Order: byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); BOM-less UTF-16; strict UTF-8;
-    charset-normalizer's best guess. Raises BinaryContentError for binary data (NUL bytes or
+    windows-1252 when the result reads as Western text; charset-normalizer's best guess. Raises BinaryContentError for binary data (NUL bytes or
     more than ``BINARY_CONTROL_SHARE`` control characters) and InvalidEncodingError when no
     encoding fits.
     """
@@ -789,7 +851,8 @@ def _shown_string_bytes(operator: bytes, operands: list[Any]) -> int:
         items = operands[0]
     else:
         return 0
-    return sum(len(item) for item in items if isinstance(item, (str, bytes)) and not isinstance(item, NameObject))
+    strings = (item for item in items if isinstance(item, (str, bytes)) and not isinstance(item, NameObject))
+    return sum(len(item) for item in strings)
 
 
 def _extract_page_text(page: PageObject, number: int) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from . import chunking, cleaning, parsing, redaction
+from . import chunking, cleaning, landing, parsing, redaction
 from .tokens import load_tokenizer
 
 # pypdf reports recoverable damage through logging; the parse result already carries it.
@@ -160,6 +160,8 @@ def embed_query_udf(text: str | None, model_path: str | None, backend: str | Non
 def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
     """Register docvec's functions on a DuckDB connection (also usable outside dbt)."""
     special = {"null_handling": "special", "side_effects": False}
+    conn.create_function("docvec_list_files", landing.list_files, ["VARCHAR"], landing.LIST_RETURN, **special)
+    conn.create_function("docvec_read_file", landing.read_file, ["VARCHAR", "BIGINT"], landing.READ_RETURN, **special)
     conn.create_function("docvec_file_type", parsing.detect_file_type, ["VARCHAR"], "VARCHAR", **special)
     conn.create_function("docvec_parse", parse_udf, ["VARCHAR", "BLOB", "VARCHAR"], PARSE_RETURN, **special)
     conn.create_function("docvec_clean", cleaning.clean_text, ["VARCHAR"], "VARCHAR", **special)

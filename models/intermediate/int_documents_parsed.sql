@@ -10,7 +10,7 @@ parsed as materialized (
     select
         *,
         case
-            when not is_too_large
+            when not is_too_large and read_error is null
                 then docvec_parse(source_path, content, {{ parse_options_json() }})
         end as parse_result
     from staged
@@ -27,6 +27,20 @@ too_large as (
         format('file is {} bytes; max_file_size_bytes is {}', size_bytes, {{ var('max_file_size_bytes') | int }}) as detail
     from parsed
     where is_too_large
+        and read_error is null
+),
+
+unreadable as (
+    select
+        source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
+        null::varchar as record_key,
+        null::varchar as title,
+        null::varchar as raw_text,
+        null::varchar as metadata,
+        'unreadable' as reason,
+        read_error as detail
+    from parsed
+    where read_error is not null
 ),
 
 failed as (
@@ -40,6 +54,7 @@ failed as (
         coalesce(parse_result.detail, 'the parser returned no document') as detail
     from parsed
     where not is_too_large
+        and read_error is null
         and (parse_result.reason is not null or len(parse_result.records) = 0)
 ),
 
@@ -51,6 +66,7 @@ records as (
         null::varchar as detail
     from parsed
     where not is_too_large
+        and read_error is null
         and parse_result.reason is null
 ),
 
@@ -67,6 +83,8 @@ outcomes as (
     select * from failed
     union all by name
     select * from too_large
+    union all by name
+    select * from unreadable
 ),
 
 identified as (

@@ -144,6 +144,37 @@ def test_decode_cyrillic_single_byte() -> None:
     assert decode_text(text.encode("cp1251")) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # charset-normalizer alone read these as iso8859-10, cp775, mac_roman or cp1257.
+        "Der Bär läuft über die Straße. Größe, Äpfel, Öl, Übung. Falsches Üben von Xylophonmusik quält.",
+        "The accented name is José Ñúñez and the city is São Paulo; Ça va? Déjà vu!",
+        "Flygande bäckasiner söka hwila på mjuka tuvor. Räksmörgås och ölkällare.",
+        "Le coeur déçu mais l'âme plutôt naïve, Louÿs rêva de crapaüter en canoë au delà des îles.",
+        "Quel vituperabile xenofobo zelante assaggia il whisky ed esclama: alleluja! Perché è così?",
+        "Dose: 5 µg per ml, 1ª edição, nº 3, Größe 20 °C ± 2 - ½ Maß.",
+    ],
+)
+def test_decode_short_latin1_text_is_not_read_as_another_code_page(text: str) -> None:
+    assert decode_text(text.encode("latin-1")) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Zażółć gęślą jaźń. Pchnąć w tę łódź jeża lub ośm skrzyń fig.", "cp1250"),
+        ("Příliš žluťoučký kůň úpěl ďábelské ódy.", "cp1250"),
+        ("Înţelepciunea şi învăţătura sunt în mâinile tale.", "cp1250"),
+        ("Ξεσκεπάζω την ψυχοφθόρα βδελυγμία. Καλημέρα σας, τι κάνετε;", "cp1253"),
+        ("Съешь же ещё этих мягких французских булок, да выпей чаю.", "koi8-r"),
+        ("いろはにほへと ちりぬるを わかよたれそ つねならむ", "shift_jis"),
+    ],
+)
+def test_decode_non_western_legacy_text_is_not_forced_to_cp1252(text: str, encoding: str) -> None:
+    assert decode_text(text.encode(encoding)) == text
+
+
 def test_decode_normalises_line_endings() -> None:
     assert decode_text(b"a\r\nb\rc\n") == "a\nb\nc\n"
 
@@ -192,6 +223,13 @@ def test_zero_byte_file_is_empty(path: str) -> None:
 @pytest.mark.parametrize("path", ["a.md", "a.txt", "a.html", "a.json", "a.jsonl"])
 def test_whitespace_only_file_is_empty(path: str) -> None:
     assert_rejected(parse_document(path, b"  \n\t\r\n  \n"), "empty_text")
+
+
+@pytest.mark.parametrize("path", ["a.md", "a.txt", "a.json"])
+def test_unicode_whitespace_controls_are_empty_not_binary(path: str) -> None:
+    # Vertical tab and NEL are whitespace (blns has a whitespace-only string holding both).
+    source = "\t\x0b\x0c \x85\xa0\u1680\u2002\u2003\u200b\u2028\u2029\u3000\n"
+    assert_rejected(parse_document(path, source.encode("utf-8")), "empty_text")
 
 
 def test_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -568,6 +606,62 @@ def test_pdf_encrypted_with_user_password() -> None:
 def test_pdf_encrypted_with_empty_user_password_is_read() -> None:
     data = encrypt_pdf(make_pdf(["Readable anyway"]), user_password="")
     assert only_record(parse_document("owner-only.pdf", data)).text == "Readable anyway"
+
+
+def flate_pdf(content: bytes) -> bytes:
+    """A one-page PDF (Helvetica) whose page content stream is ``content``, Flate-compressed."""
+    import zlib
+
+    compressed = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(compressed) + compressed + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_text_bomb_stops_extraction_at_the_page_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One text run of many Tj operators: pypdf concatenates the run in quadratic time (a 240 KB
+    # PDF of this shape took over 10 minutes), so the page cap must stop extraction while it
+    # runs, not check the text once it is complete.
+    show = b"(" + b"A" * 80 + b") Tj\n"
+    data = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + show * 20_000 + b"ET")
+    assert len(data) < 20_000  # 1.7 MB of content stream compresses to a few KB
+    visited: list[bytes] = []
+    original = parsing._shown_string_bytes
+
+    def counting(operator: bytes, operands: list) -> int:
+        visited.append(operator)
+        return original(operator, operands)
+
+    monkeypatch.setattr(parsing, "_shown_string_bytes", counting)
+    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 8_000)
+    detail = assert_rejected(parse_document("bomb.pdf", data), "parse_error")
+    assert "page 1" in detail and "8000 characters" in detail
+    assert visited.count(b"Tj") == 8_000 // 80 + 1, "extraction stopped as soon as the cap was passed"
+
+
+def test_pdf_text_limit_counts_tj_arrays_and_quote_operators(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 100)
+    for operator in (b"[(%s) 120 (%s)] TJ\n", b"(%s) '\n", b"1 2 (%s) \"\n"):
+        line = operator.replace(b"%s", b"B" * 30, 1).replace(b"%s", b"C" * 30)
+        data = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + line * 5 + b"ET")
+        assert_rejected(parse_document("bomb.pdf", data), "parse_error")
+        small = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + line + b"ET")
+        assert "B" * 30 in only_record(parse_document("ok.pdf", small)).text
 
 
 def test_pdf_page_and_total_text_limits(monkeypatch: pytest.MonkeyPatch) -> None:
