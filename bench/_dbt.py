@@ -64,6 +64,7 @@ class Warehouse:
 
     def last_run(self) -> dict[str, object]:
         columns = ["files_seen", "documents", "chunks", "texts_embedded", "embeddings_reused",
-                   "staging_seconds", "parse_seconds", "chunk_seconds", "embed_seconds", "serve_seconds"]
+                   "staging_seconds", "parse_seconds", "redact_seconds", "chunk_seconds", "embed_seconds",
+                   "serve_seconds"]
         row = self.query(f"select {', '.join(columns)} from pipeline_runs order by started_at desc limit 1")[0]
         return dict(zip(columns, row))

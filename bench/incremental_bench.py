@@ -71,13 +71,14 @@ def markdown(result: dict[str, object]) -> str:
     lines = [
         f"Machine: {result['machine']}; {result['files']} files ({result['megabytes']:.1f} MB).",
         "",
-        "| step | seconds | % of full build | texts embedded | vectors reused | embed s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| step | seconds | % of full build | texts embedded | vectors reused | embed s | PII s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, step in result["steps"].items():
         lines.append(
             f"| {name} | {step['seconds']:.1f} | {100 * step['share_of_full_build']:.1f}% | "
-            f"{step['texts_embedded']:,} | {step['embeddings_reused']:,} | {step['embed_seconds'] or 0:.1f} |"
+            f"{step['texts_embedded']:,} | {step['embeddings_reused']:,} | {step['embed_seconds'] or 0:.1f} | "
+            f"{step['redact_seconds'] or 0:.2f} |"
         )
     return "\n".join(lines)
 

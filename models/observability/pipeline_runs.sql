@@ -72,6 +72,7 @@ final as (
         {{ sql_literal(var('serving_strategy')) }} as serving_strategy,
         null::double as staging_seconds,
         null::double as parse_seconds,
+        null::double as redact_seconds,
         null::double as chunk_seconds,
         null::double as embed_seconds,
         null::double as serve_seconds

@@ -1,0 +1,427 @@
+"""Tests for python_udfs.redaction: PII/secret detection and masking before chunking.
+
+The labelled set comes from bench/pii_eval.py (one generator for the tests and the benchmark):
+seeded planted values of every type plus look-alikes that must survive untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import random
+import string
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.pii_eval import (  # noqa: E402
+    ALL_TYPES,
+    STRUCTURED_TYPES,
+    LabelledDoc,
+    build_labelled_set,
+    errors,
+    evaluate,
+)
+from python_udfs.redaction import (  # noqa: E402
+    ENTITY_TYPES,
+    PLACEHOLDERS,
+    REDACT_RETURN,
+    Finding,
+    count_by_type,
+    find_pii,
+    iban_ok,
+    luhn_ok,
+    redact,
+    redact_record,
+    redact_text,
+)
+
+BLNS = ROOT.parent / "shared" / "datasets" / "naughty-strings" / "blns.json"
+SEED = 20240115
+
+
+def detect(text: str) -> list[tuple[str, int, int]]:
+    return [(f.entity_type, f.start, f.end) for f in find_pii(text)]
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[LabelledDoc]:
+    return build_labelled_set(seed=SEED, per_type=300)
+
+
+@pytest.fixture(scope="module")
+def redacted(docs: list[LabelledDoc]) -> list[tuple[str, list[Finding]]]:
+    return [redact(d.text) for d in docs]
+
+
+@pytest.fixture(scope="module")
+def scores(docs: list[LabelledDoc]):
+    return evaluate(detect, docs)
+
+
+# --------------------------------------------------------------------------------------------
+# API
+# --------------------------------------------------------------------------------------------
+def test_api_types_and_placeholders() -> None:
+    assert ENTITY_TYPES == (
+        "EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IP_ADDRESS", "AWS_ACCESS_KEY",
+        "PRIVATE_KEY", "JWT", "GITHUB_TOKEN", "SLACK_TOKEN", "SECRET",
+    )  # fmt: skip
+    assert set(ALL_TYPES) == set(ENTITY_TYPES)
+    assert all(PLACEHOLDERS[t] == f"[{t}]" for t in ENTITY_TYPES)
+    finding = Finding("EMAIL", 0, 5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.start = 1  # type: ignore[misc]
+    assert {f.name for f in dataclasses.fields(Finding)} == {"entity_type", "start", "end"}
+
+
+def test_empty_and_none() -> None:
+    assert find_pii("") == []
+    assert redact("") == ("", [])
+    assert redact_text(None) is None
+    assert redact_record(None) is None
+    assert redact_text("no personal data here") == "no personal data here"
+
+
+def test_redact_record_shape_and_duckdb_udf() -> None:
+    duckdb = pytest.importorskip("duckdb")
+    text = "Mail jane.doe@example.com or call (555) 123-4567."
+    record = redact_record(text)
+    assert record == {
+        "text": "Mail [EMAIL] or call [PHONE].",
+        "findings": [
+            {"entity_type": "EMAIL", "start_char": 5, "end_char": 25},
+            {"entity_type": "PHONE", "start_char": 34, "end_char": 48},
+        ],
+    }
+    conn = duckdb.connect()
+    conn.create_function(
+        "docvec_redact",
+        redact_record,
+        ["VARCHAR"],
+        REDACT_RETURN,
+        null_handling="special",
+        side_effects=False,
+    )
+    row = conn.execute("select docvec_redact(?) as r, docvec_redact(NULL) as n", [text]).fetchone()
+    assert row[0]["text"] == record["text"]
+    assert [f["entity_type"] for f in row[0]["findings"]] == ["EMAIL", "PHONE"]
+    assert row[1] is None
+
+
+# --------------------------------------------------------------------------------------------
+# The labelled set
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("entity_type", STRUCTURED_TYPES)
+def test_precision_recall_structured(entity_type: str, scores, docs) -> None:
+    s = scores[entity_type]
+    assert s.tp + s.fn >= 250, "the generated set should plant enough values"
+    detail = [e for e in errors(detect, docs, limit=10_000) if e.split(":")[0].endswith(entity_type)][:10]
+    assert s.recall >= 0.99, (s, detail)
+    assert s.precision >= 0.95, (s, detail)
+
+
+@pytest.mark.parametrize("entity_type", ["PHONE", "SECRET"])
+def test_precision_recall_phone_and_secret(entity_type: str, scores, docs) -> None:
+    s = scores[entity_type]
+    detail = [e for e in errors(detect, docs, limit=10_000) if e.split(":")[0].endswith(entity_type)][:10]
+    assert s.recall >= 0.97, (s, detail)
+    assert s.precision >= 0.95, (s, detail)
+
+
+def test_spans_point_at_planted_values(docs, redacted) -> None:
+    missed = []
+    for doc, (_, findings) in zip(docs, redacted, strict=True):
+        by_span = {(f.start, f.end): f.entity_type for f in findings}
+        for entity_type, start, end in doc.spans:
+            if by_span.get((start, end)) != entity_type:
+                missed.append((entity_type, doc.text[start:end]))
+    structured = [m for m in missed if m[0] in STRUCTURED_TYPES]
+    assert len(structured) <= 0.01 * sum(len(d.spans) for d in docs), structured[:10]
+    assert len(missed) <= 0.01 * sum(len(d.spans) for d in docs), missed[:10]
+
+
+def test_planted_values_are_gone_from_the_output(docs, redacted) -> None:
+    left = []
+    for doc, (out, _) in zip(docs, redacted, strict=True):
+        for entity_type, start, end in doc.spans:
+            if doc.text[start:end] in out:
+                left.append((entity_type, doc.text[start:end]))
+    assert not [x for x in left if x[0] in STRUCTURED_TYPES], left[:10]
+    assert len(left) <= 0.03 * sum(len(d.spans) for d in docs), left[:10]
+
+
+def test_output_is_the_text_with_typed_placeholders(docs, redacted) -> None:
+    for doc, (out, findings) in zip(docs, redacted, strict=True):
+        assert findings == find_pii(doc.text)
+        assert all(0 <= f.start < f.end <= len(doc.text) for f in findings)
+        assert all(a.end <= b.start for a, b in itertools.pairwise(findings)), "sorted and non-overlapping"
+        rebuilt, pos = [], 0
+        for f in findings:
+            rebuilt += [doc.text[pos : f.start], PLACEHOLDERS[f.entity_type]]
+            pos = f.end
+        rebuilt.append(doc.text[pos:])
+        assert out == "".join(rebuilt)
+
+
+def test_lookalikes_survive_untouched(docs, redacted) -> None:
+    touched = []
+    for doc, (out, findings) in zip(docs, redacted, strict=True):
+        for category, start, end in doc.lookalikes:
+            hit = [f for f in findings if f.start < end and start < f.end]
+            if hit or doc.text[start:end] not in out:
+                touched.append(
+                    (category, doc.text[start:end], [(f.entity_type, doc.text[f.start : f.end]) for f in hit])
+                )
+    assert sum(len(d.lookalikes) for d in docs) > 2500
+    assert not touched, touched[:10]
+
+
+def test_text_without_pii_is_returned_unchanged(docs) -> None:
+    rng = random.Random(SEED)
+    for doc in docs[:300]:
+        parts = [doc.text[s:e] for _, s, e in doc.lookalikes]
+        text = rng.choice([" ", "\n", " | ", "; "]).join(parts)
+        out, findings = redact(text)
+        assert findings == [], (text, findings)
+        assert out is text
+
+
+def test_redaction_is_idempotent(docs, redacted) -> None:
+    for out, _ in redacted[:300]:
+        again, findings = redact(out)
+        assert again == out, findings
+
+
+# --------------------------------------------------------------------------------------------
+# Hand-written examples
+# --------------------------------------------------------------------------------------------
+POSITIVES = [
+    ("Reach me at (555) 123-4567 today", "PHONE", "(555) 123-4567"),
+    ("Reach me at 555-123-4567 today", "PHONE", "555-123-4567"),
+    ("Reach me at 555.123.4567 today", "PHONE", "555.123.4567"),
+    ("Office: +1 415 555 0132.", "PHONE", "+1 415 555 0132"),
+    ("UK office 020 7946 0958 (London)", "PHONE", "020 7946 0958"),
+    ("UK office +44 20 7946 0958", "PHONE", "+44 20 7946 0958"),
+    ("UK office +44 (0)20 7946 0958", "PHONE", "+44 (0)20 7946 0958"),
+    ("Berlin: 030 12345678", "PHONE", "030 12345678"),
+    ("Berlin: (030) 12345678", "PHONE", "(030) 12345678"),
+    ("Berlin: 030/12345678", "PHONE", "030/12345678"),
+    ("Berlin: +49 30 12345678", "PHONE", "+49 30 12345678"),
+    ("Paris: 01 42 68 53 00", "PHONE", "01 42 68 53 00"),
+    ("Tokyo: +81 3-1234-5678", "PHONE", "+81 3-1234-5678"),
+    ("Visa 4111 1111 1111 1111 exp 12/27", "CREDIT_CARD", "4111 1111 1111 1111"),
+    ("Amex 3782-822463-10005", "CREDIT_CARD", "3782-822463-10005"),
+    ("MC 5555555555554444.", "CREDIT_CARD", "5555555555554444"),
+    ("Discover 6011111111111117", "CREDIT_CARD", "6011111111111117"),
+    ("JCB 3530 1113 3330 0000", "CREDIT_CARD", "3530 1113 3330 0000"),
+    ("Diners 30569309025904", "CREDIT_CARD", "30569309025904"),
+    ("MC 2-series 2223003122003222", "CREDIT_CARD", "2223003122003222"),
+    ("SSN 078-05-1120 on file", "US_SSN", "078-05-1120"),
+    ("SSN: 123 45 6789", "US_SSN", "123 45 6789"),
+    ("IBAN DE89 3704 0044 0532 0130 00.", "IBAN", "DE89 3704 0044 0532 0130 00"),
+    ("IBAN GB82WEST12345698765432", "IBAN", "GB82WEST12345698765432"),
+    ("iban: FR14 2004 1010 0505 0001 3M02 606", "IBAN", "FR14 2004 1010 0505 0001 3M02 606"),
+    ("host 192.168.1.1:8080", "IP_ADDRESS", "192.168.1.1"),
+    ("subnet 10.0.0.0/8 is private", "IP_ADDRESS", "10.0.0.0/8"),
+    ("Client 8.8.8.8.", "IP_ADDRESS", "8.8.8.8"),
+    ("v6 2001:db8:85a3::8a2e:370:7334 up", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
+    ("link fe80::1ff:fe23:4567:890a%eth0 up", "IP_ADDRESS", "fe80::1ff:fe23:4567:890a%eth0"),
+    ("mapped ::ffff:192.0.2.128 here", "IP_ADDRESS", "::ffff:192.0.2.128"),
+    ("url http://[2001:db8::1]:8080/x", "IP_ADDRESS", "2001:db8::1"),
+    ("aws_access_key_id=AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
+    ("session ASIAY34FZKBOKMUTVV7A ok", "AWS_ACCESS_KEY", "ASIAY34FZKBOKMUTVV7A"),
+    (
+        "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c.",
+        "JWT",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    ),
+    (
+        "GH_TOKEN ghp_16C7e42F292c6912E7710c838347Ae178B4a here",
+        "GITHUB_TOKEN",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    ),
+    (
+        "slack xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy ok",
+        "SLACK_TOKEN",
+        "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+    ),
+    ("password=hunter2", "SECRET", "hunter2"),
+    ("PASSWORD: 'correct horse'", "SECRET", "correct horse"),
+    ('{"client_secret": "s3cr3t-Value_42"}', "SECRET", "s3cr3t-Value_42"),
+    ("api_key: sk_live_4eC39HqLyjWDarjtT1zdp7dc\n", "SECRET", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    ("curl 'https://x.example/api?token=abcDEF123456&page=2'", "SECRET", "abcDEF123456"),
+    ("$password = 'P@ssw0rd!'", "SECRET", "P@ssw0rd!"),
+    ("git clone https://alice:S3cretPass99@git.example.com/repo.git", "SECRET", "S3cretPass99"),
+    ("Mail to <Jane.Doe+news@Example.co.uk>.", "EMAIL", "Jane.Doe+news@Example.co.uk"),
+    ("Grüße an müller@example.de!", "EMAIL", "müller@example.de"),
+]
+
+
+@pytest.mark.parametrize(("text", "entity_type", "value"), POSITIVES)
+def test_positive_examples(text: str, entity_type: str, value: str) -> None:
+    findings = find_pii(text)
+    assert [(f.entity_type, text[f.start : f.end]) for f in findings] == [(entity_type, value)]
+    out, _ = redact(text)
+    assert value not in out and PLACEHOLDERS[entity_type] in out
+
+
+def test_private_key_blocks() -> None:
+    body = "\n".join(["MIIEowIBAAKCAQEA" + "x" * 48, "Y" * 64, "Zm9vYmFy=="])
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    text = f"key:\n{key}\nafter"
+    assert redact(text)[0] == "key:\n[PRIVATE_KEY]\nafter"
+    json_key = key.replace("\n", "\\n")
+    assert redact(f'{{"private_key": "{json_key}"}}')[0] == '{"private_key": "[PRIVATE_KEY]"}'
+    pgp = (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF" + "a" * 60 + "\n-----END PGP PRIVATE KEY BLOCK-----"
+    )
+    assert redact(pgp)[0] == "[PRIVATE_KEY]"
+    # Without an END line: the header and the key lines after it, nothing beyond.
+    truncated = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAABG5vbmUAAAAEbm9uZQ\n\nThe rest of the page."
+    assert redact(truncated)[0] == "[PRIVATE_KEY]\n\nThe rest of the page."
+    public = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
+    assert find_pii(public) == []
+
+
+NEGATIVES = [
+    "Requires version 1.2.3 and v10.0.19041.1 or later; build 10.0.17763.1.",
+    "version 1.2.3.4",
+    "ModuleVersion = '1.0.0.0'",
+    "Help Version: 5.2.0.0",
+    "Install-Module -Name Foo -MinimumVersion 2.8.5.201 -Force",
+    "Cmdlet          Format-Table       6.1.0.0    Microsoft.PowerShell.Utility",
+    "Microsoft.PowerShell.ConsoleHost, Version=1.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35",
+    "<UICultureVersion>2.15.0.10</UICultureVersion>",
+    "See [§2.3.5.6] and\n#### 2.3.2.3 Preference variables",
+    "OID 1.3.6.1.4.1.311.80.1",
+    "d----    8/14/2020  5:56 PM    1.0.0.1",
+    "Dates 2024-01-15, 15/01/2024, 01/15/2024 and 2024-01-15T10:30:00Z at 10:30:45.123",
+    "ISBN 978-3-16-148410-0 and ISBN 0-306-40615-2",
+    "Order ORD-2024-000123 shipped; invoice INV0000123456",
+    "GUID 123e4567-e89b-12d3-a456-426614174000 and {6F9619FF-8B86-D011-B42D-00C04FC964FF}",
+    "colour #ff8800, sha 3f786850e387550fdab836ed7e6dc881de23001b",
+    "Get-Process -Id 4242 -Port 8080 -Timeout 30 -Count 5",
+    "Listening on localhost:8080 and port 443",
+    "Price $1,234.56 or EUR 1.234.567,89; 12 345 678 rows",
+    "123-456-7890 is not a valid NANP number, neither is +1 123 456 7890",
+    "Call 555-1234 locally.",
+    "card 4111 1111 1111 1112 and 1234567812345678 fail Luhn",
+    "SSN-like 000-12-3456, 666-12-3456, 912-12-3456, 123-00-4567, 123-45-0000",
+    "IBAN DE89 3704 0044 0532 0130 01 has a bad checksum",
+    "[System.Math]::Round(2.5); std::vector<int>; [int]::MaxValue; 12:30:45; 00:1A:2B:3C:4D:5E",
+    "AKIA1234 is too short, akiaiosfodnn7example is lower case",
+    "ghp_short gh_pages xoxo xoxb-",
+    "$token = Get-AzAccessToken",
+    "$password = Read-Host -AsSecureString",
+    "Get-Credential -UserName admin -Password $securePassword",
+    "password: <your-password>",
+    "Password           : System.Security.SecureString",
+    "max_tokens = 256",
+    "token_type: bearer",
+    "secretName: my-secret",
+    "Token: Specifies the token to use.",
+    "password = $null",
+    "secret: true",
+    "splat @params with @{Name='Value'}; npm i pkg@1.2.3",
+    "-replace '(\\w+) (\\w+)\\. (\\w+)', '$1.$2.$3@contoso.com'",
+    "00000000   01 00 00 00 02 00 00 00 03 00 00 00",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_negative_examples(text: str) -> None:
+    out, findings = redact(text)
+    assert findings == [], [(f.entity_type, text[f.start : f.end]) for f in findings]
+    assert out is text
+
+
+def test_overlaps_longest_and_most_specific_wins() -> None:
+    token = "ghp_" + "a1B2" * 9
+    text = f"token = {token}"
+    assert [(f.entity_type, text[f.start : f.end]) for f in find_pii(text)] == [("GITHUB_TOKEN", token)]
+    text = f"git clone https://{token}@github.com/org/repo.git"
+    assert [f.entity_type for f in find_pii(text)] == ["GITHUB_TOKEN"]
+    text = "::ffff:10.1.2.3"
+    assert [(f.start, f.end) for f in find_pii(text)] == [(0, len(text))]
+    text = "4111-1111-1111-1111"  # not also a phone or an SSN
+    assert [f.entity_type for f in find_pii(text)] == ["CREDIT_CARD"]
+
+
+def test_offsets_are_character_offsets_in_non_ascii_text() -> None:
+    text = "Grüße 😀 — ñandú\u00a0Tel. +49 30 12345678, E-Mail: zoë.o'brien@example.org, IP 10.1.2.3 ✓"
+    found = {(f.entity_type, text[f.start : f.end]) for f in find_pii(text)}
+    assert found == {
+        ("PHONE", "+49 30 12345678"),
+        ("EMAIL", "zoë.o'brien@example.org"),
+        ("IP_ADDRESS", "10.1.2.3"),
+    }
+    assert redact(text)[0] == "Grüße 😀 — ñandú\u00a0Tel. [PHONE], E-Mail: [EMAIL], IP [IP_ADDRESS] ✓"
+
+
+def test_count_by_type() -> None:
+    findings = find_pii("a@example.com b@example.com 10.0.0.1")
+    assert count_by_type(findings) == {"EMAIL": 2, "IP_ADDRESS": 1}
+
+
+def test_checksum_helpers() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert iban_ok("DE89370400440532013000") and not iban_ok("DE89370400440532013001")
+    assert not iban_ok("DE8937040044053201300")  # one character short for DE
+
+
+# --------------------------------------------------------------------------------------------
+# Robustness and speed
+# --------------------------------------------------------------------------------------------
+def _cpu_seconds(fn, *args) -> float:
+    started = time.process_time()
+    fn(*args)
+    return time.process_time() - started
+
+
+def test_no_catastrophic_backtracking() -> None:
+    rng = random.Random(SEED)
+    no_whitespace = "".join(
+        rng.choices(string.ascii_letters + string.digits + string.punctuation, k=5_000_000)
+    )
+    assert _cpu_seconds(find_pii, no_whitespace) < 2.0
+    assert _cpu_seconds(find_pii, "1234567890" * 100_000) < 2.0
+    # Inputs dense in triggers: every detector must stay linear.
+    for unit in ("a@", "eyJhbGciOi.", "1:", "ab::", "xoxb-1", "AKIA", "ghp_", "DE89 ", "+1 (0)", "1.1.1.1.",
+                 "password=", 'password="', "$password = '", "030 1 ", "-----BEGIN RSA PRIVATE KEY-----"):  # fmt: skip
+        text = unit * (2_000_000 // len(unit))
+        seconds = _cpu_seconds(find_pii, text)
+        assert seconds < 2.0, (unit, seconds)
+
+
+def test_throughput_on_prose() -> None:
+    sentence = (
+        "The committee met on Tuesday to review the annual report, and most members agreed that the "
+        "new chunking strategy improved retrieval quality in 2023 compared with the previous year. "
+    )
+    text = sentence * (2_000_000 // len(sentence))
+    find_pii(text[:10_000])  # warm-up
+    seconds = min(_cpu_seconds(redact, text) for _ in range(2))
+    assert len(text) / 1e6 / seconds >= 20, f"{len(text) / 1e6 / seconds:.1f} MB/s"
+
+
+def test_naughty_strings_never_crash() -> None:
+    if not BLNS.is_file():
+        pytest.skip(f"{BLNS} not present")
+    strings = json.loads(BLNS.read_text(encoding="utf-8"))
+    strings += ["\ud800", "a\x00b@example.com", "\u202e+1 415 555 0132", "１２３-４５-６７８９"]
+    for s in strings:
+        out, findings = redact(s)
+        assert all(0 <= f.start < f.end <= len(s) and f.entity_type in ENTITY_TYPES for f in findings)
+        assert isinstance(out, str)
+        if not findings:
+            assert out is s
+    everything = "\n".join(strings)
+    assert redact(everything)[0].count("[") >= everything.count("[")
