@@ -1,4 +1,4 @@
-"""The `docvec` command: search the warehouse from a shell."""
+"""The `docvec` command: search the warehouse from a shell, and measure retrieval quality (`eval`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def _metadata(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="docvec", description="Search docvec's DuckDB warehouse.")
+    parser = argparse.ArgumentParser(
+        prog="docvec", description="Search docvec's DuckDB warehouse, or measure its retrieval quality."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     find = commands.add_parser("search", help="rank chunks of search_index for a query")
@@ -47,7 +49,56 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--db", default=None, help="DuckDB file (default: env DOCVEC_DB_PATH or docvec.duckdb)")
     find.add_argument("--model-path", default=os.environ.get("DOCVEC_MODEL_PATH") or None,
                       help="local embedding model folder (default: the bundled all-MiniLM-L6-v2)")
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval quality on a BEIR dataset, built through the dbt pipeline",
+        description=(
+            "Import a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) as a JSONL "
+            "landing folder plus golden questions, run `dbt build` of the docvec project on it into its "
+            "own DuckDB file, and print retrieval_metrics for every chunking strategy and search mode. "
+            "Work files go to --workdir (default ~/.cache/docvec/eval/<name>-<hash>), so a second run "
+            "reuses the embedding cache."
+        ),
+    )
+    evaluate.add_argument("--beir", required=True, metavar="PATH", help="BEIR dataset folder")
+    evaluate.add_argument("--split", default=None,
+                          help="qrels split (default: test, else the dataset's only split)")
+    evaluate.add_argument("--max-queries", type=_positive, default=None, metavar="N",
+                          help="score only the first N queries that have judgments "
+                               "(the corpus is always whole)")
+    evaluate.add_argument("--format", choices=("table", "json"), default="table")
+    evaluate.add_argument("--db", default=None,
+                          help="DuckDB file of the run (default: WORKDIR/docvec.duckdb)")
+    evaluate.add_argument("--workdir", default=None,
+                          help="folder for the landing files, questions CSV, dbt target and logs "
+                               "(default: $XDG_CACHE_HOME or ~/.cache, then docvec/eval/<name>-<hash>)")
+    evaluate.add_argument("--quiet", action="store_true", help="do not echo dbt's output to stderr")
     return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation import format_metrics_table, run_beir_eval
+
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        result = run_beir_eval(args.beir, split=args.split, db_path=args.db, workdir=args.workdir,
+                               max_queries=args.max_queries, log=log)
+    except (FileNotFoundError, RuntimeError, ValueError) as error:
+        print(f"docvec: {error}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(format_metrics_table(result))
+    return 0
 
 
 def format_table(results: Sequence[SearchResult], width: int | None = None) -> str:
@@ -68,6 +119,8 @@ def format_table(results: Sequence[SearchResult], width: int | None = None) -> s
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "eval":
+        return _eval(args)
     filters = SearchFilters(
         groups=args.groups, path_prefix=args.path_prefix, file_type=args.file_type, metadata=tuple(args.meta)
     )

@@ -172,15 +172,18 @@ def corpus_table_name(strategy_id: str) -> str:
 
 
 def _covering_cut(rows: list[tuple], depth: int, least: int = 0) -> list[tuple]:
-    """The prefix of a chunk ranking (rows of chunk_id, document_id, score) that reaches `depth`
-    distinct documents, and at least `least` chunks."""
+    """The prefix of a chunk ranking (rows of chunk_id, document_id, score, best first) that ends
+    at the best chunk of its `depth`-th document (or its last document), and has at least `least`
+    chunks when there are that many."""
     seen: set[str] = set()
+    end = 0
     for position, row in enumerate(rows):
         if row[1] not in seen:
+            if len(seen) == depth:
+                break
             seen.add(row[1])
-            if len(seen) > depth:
-                return rows[: max(position, least)]
-    return rows
+            end = position + 1
+    return rows[: max(end, least)]
 
 
 class StrategyCorpus:
@@ -249,7 +252,8 @@ class StrategyCorpus:
         if not self.n_chunks:
             return []
         return self._ranked(
-            f"array_cosine_similarity(embedding, ?::float[{self.dimension}])", [list(vector)], groups, depth, least
+            f"array_cosine_similarity(embedding, ?::float[{self.dimension}])",
+            [list(vector)], groups, depth, least,
         )
 
     def keyword_ranking(self, query: str, groups: Sequence[str], depth: int, least: int = 0):
@@ -257,7 +261,9 @@ class StrategyCorpus:
             return []
         return self._ranked(f"{self.fts_schema}.match_bm25(chunk_id, ?)", [query], groups, depth, least)
 
-    def rank(self, question: Question, modes: Sequence[str], settings: RankingSettings) -> dict[str, list[RankedChunk]]:
+    def rank(
+        self, question: Question, modes: Sequence[str], settings: RankingSettings
+    ) -> dict[str, list[RankedChunk]]:
         """Chunk rankings of one question per mode, each covering `settings.depth` documents."""
         unknown = set(modes) - set(MODES)
         if unknown:
@@ -267,8 +273,9 @@ class StrategyCorpus:
         pool = settings.candidates if "hybrid" in modes else 0
         if needs_vector and question.vector is None:
             raise ValueError(f"question {question.question_id!r} has no vector")
-        vector = self.vector_ranking(question.vector, question.groups, settings.depth, pool) if needs_vector else []
-        keyword = self.keyword_ranking(question.text, question.groups, settings.depth, pool) if needs_keyword else []
+        groups, depth = question.groups, settings.depth
+        vector = self.vector_ranking(question.vector, groups, depth, pool) if needs_vector else []
+        keyword = self.keyword_ranking(question.text, groups, depth, pool) if needs_keyword else []
         out: dict[str, list[RankedChunk]] = {}
         if "vector" in modes:
             out["vector"] = _ranked_chunks(_covering_cut(vector, settings.depth))
@@ -462,3 +469,202 @@ def write_beir_landing(
                 judgments += 1
     questions = sum(1 for q in dataset.queries if any(c in where for c in dataset.qrels[q]))
     return LandingSummary(written, skipped, shards, questions, judgments, unresolved)
+
+
+# --------------------------------------------------------------------------------------------
+# `docvec eval --beir`: a BEIR dataset through the dbt pipeline into its own DuckDB file
+# --------------------------------------------------------------------------------------------
+
+THRESHOLD_TAG = "evaluation_threshold"  # quality gates of the sample; not applied to BEIR runs
+METRIC_COLUMNS = tuple(f"{name}@{k}" for name, k in METRICS)
+
+
+def project_dir() -> Path:
+    """The docvec dbt project: env DOCVEC_PROJECT_DIR, else the folder above python_udfs/."""
+    import os
+
+    configured = os.environ.get("DOCVEC_PROJECT_DIR")
+    candidate = Path(configured) if configured else Path(__file__).resolve().parent.parent
+    if not (candidate / "dbt_project.yml").is_file():
+        raise FileNotFoundError(
+            f"no dbt_project.yml in {candidate}: install docvec from its repository "
+            "(`pip install -e .`) or set DOCVEC_PROJECT_DIR to the project folder"
+        )
+    return candidate
+
+
+def dbt_executable() -> str:
+    """The `dbt` of this Python environment (next to its interpreter), else the one on PATH."""
+    import shutil
+    import sys
+
+    local = Path(sys.executable).with_name("dbt")
+    if local.is_file():
+        return str(local)
+    found = shutil.which("dbt")
+    if not found:
+        raise FileNotFoundError("dbt not found next to this Python interpreter nor on PATH")
+    return found
+
+
+def default_workdir(beir_path: str | Path) -> Path:
+    """Where `docvec eval` keeps a dataset's landing folder, questions CSV, DuckDB file and dbt
+    target: $XDG_CACHE_HOME/docvec/eval/<name>-<hash of the absolute path> (~/.cache by default),
+    so a second run reuses the embedding cache and embeds nothing."""
+    import os
+
+    root = Path(beir_path).resolve()
+    digest = hashlib.sha256(str(root).encode("utf-8")).hexdigest()[:8]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "docvec" / "eval" / f"{root.name}-{digest}"
+
+
+def beir_dbt_vars(landing: Path, golden_csv: Path, dataset: str) -> dict:
+    """dbt vars of a BEIR run: the landing folder, its questions, every document public."""
+    return {
+        "source_path": str(landing),
+        "golden_questions_path": str(golden_csv),
+        "eval_dataset": dataset,
+        "default_access_groups": [BEIR_GROUP],
+        "json_text_fields": ["text"],
+        "json_id_fields": ["id"],
+        "json_title_fields": ["title"],
+    }
+
+
+def read_metrics(db_path: str | Path, dataset: str) -> list[dict]:
+    """Rows of retrieval_metrics for one dataset, ordered by strategy, mode, metric and k."""
+    modes = "case mode when 'vector' then 0 when 'keyword' then 1 else 2 end"
+    metrics = "case metric when 'recall' then 0 when 'mrr' then 1 else 2 end"
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        rows = conn.execute(
+            "select dataset, strategy_id, model_id, mode, metric, k, value, n_queries "
+            "from retrieval_metrics where dataset = ? "
+            f"order by strategy_id, {modes}, {metrics}, k",
+            [dataset],
+        ).fetchall()
+    names = ("dataset", "strategy_id", "model_id", "mode", "metric", "k", "value", "n_queries")
+    return [dict(zip(names, row)) for row in rows]
+
+
+def run_beir_eval(
+    beir_path: str | Path,
+    *,
+    split: str | None = None,
+    db_path: str | Path | None = None,
+    workdir: str | Path | None = None,
+    max_queries: int | None = None,
+    dbt_vars: dict | None = None,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict:
+    """Import a BEIR dataset, `dbt build` the docvec project on it, and return its metrics.
+
+    Files go under `workdir` (default `default_workdir(beir_path)`): `landing/corpus/*.jsonl`,
+    `golden_questions.csv`, `docvec.duckdb` (unless `db_path`), `target/` and `logs/`.
+    """
+    import os
+    import subprocess
+    import time
+
+    dataset = read_beir(beir_path, split, max_queries)
+    if not dataset.queries:
+        raise ValueError(f"no query of {beir_path} has a relevant document in qrels/{dataset.split}.tsv")
+    work = Path(workdir) if workdir else default_workdir(beir_path)
+    work.mkdir(parents=True, exist_ok=True)
+    db = Path(db_path) if db_path else work / "docvec.duckdb"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    landing, golden_csv = work / "landing", work / "golden_questions.csv"
+    started = time.monotonic()
+    summary = write_beir_landing(dataset, landing, golden_csv)
+    log(
+        f"docvec eval: {dataset.name} ({dataset.split}): {summary.documents:,} documents in "
+        f"{summary.shards} JSONL files, {summary.questions:,} queries, {summary.judgments:,} judgments "
+        f"({summary.skipped} corpus entries skipped, "
+        f"{summary.unresolved_judgments} judgments on missing documents)"
+    )
+    variables = beir_dbt_vars(landing.resolve(), golden_csv.resolve(), dataset.name)
+    variables.update(dbt_vars or {})
+    project = project_dir()
+    command = [
+        dbt_executable(), "build",
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
+        "--target-path", str(work / "target"),
+        "--log-path", str(work / "logs"),
+        "--vars", json.dumps(variables),
+        "--exclude", f"tag:{THRESHOLD_TAG}",
+    ]
+    env = dict(os.environ)
+    env.update(
+        DOCVEC_DB_PATH=str(db.resolve()),
+        DOCVEC_SOURCE_PATH=str(landing.resolve()),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+    )
+    log("docvec eval: " + " ".join(command[:2]) + f" into {db}")
+    tail: list[str] = []
+    with subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            log(line)
+            tail = (tail + [line])[-60:]
+        returncode = process.wait()
+    if returncode != 0:
+        raise RuntimeError(f"dbt build failed ({returncode}); log in {work / 'logs'}:\n" + "\n".join(tail))
+    metrics = read_metrics(db, dataset.name)
+    with duckdb.connect(str(db), read_only=True) as conn:
+        documents = conn.execute("select count(*) from documents").fetchone()[0]
+        quarantined = conn.execute("select count(*) from quarantined_documents").fetchone()[0]
+        chunks = dict(conn.execute("select strategy_id, count(*) from chunks group by all").fetchall())
+    return {
+        "dataset": dataset.name,
+        "split": dataset.split,
+        "db": str(db),
+        "workdir": str(work),
+        "n_queries": max((m["n_queries"] for m in metrics), default=0),
+        "documents": documents,
+        "quarantined": quarantined,
+        "chunks": chunks,
+        "seconds": round(time.monotonic() - started, 1),
+        "metrics": metrics,
+    }
+
+
+def metrics_pivot(metrics: Sequence[dict]) -> list[dict]:
+    """One row per (strategy_id, model_id, mode) with a column per `metric@k`."""
+    rows: dict[tuple, dict] = {}
+    for m in metrics:
+        key = (m["strategy_id"], m["model_id"], m["mode"])
+        row = rows.setdefault(key, {"strategy_id": key[0], "model_id": key[1], "mode": key[2],
+                                    "n_queries": m["n_queries"]})
+        row[f"{m['metric']}@{m['k']}"] = m["value"]
+    return list(rows.values())
+
+
+def format_metrics_table(result: dict) -> str:
+    """A plain-text table of a `run_beir_eval` result."""
+    header = (
+        f"{result['dataset']} ({result['split']}): {result['n_queries']:,} queries, "
+        f"{result['documents']:,} documents, chunks: "
+        + ", ".join(f"{s} {n:,}" for s, n in sorted(result["chunks"].items()))
+    )
+    rows = metrics_pivot(result["metrics"])
+    if not rows:
+        return header + "\nno metrics (no query could be scored)"
+    columns = ["strategy_id", "mode", *METRIC_COLUMNS]
+    cells = [
+        [r["strategy_id"], r["mode"], *(f"{r.get(c, math.nan):.3f}" for c in METRIC_COLUMNS)]
+        for r in rows
+    ]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths)))
+
+    model = ", ".join(sorted({r["model_id"] for r in rows}))
+    return "\n".join([header, f"model: {model}", line(columns), line(["-" * w for w in widths]),
+                      *(line(c) for c in cells)])

@@ -78,7 +78,8 @@ def model(dbt, session):
                 where c.strategy_id = ?
                 order by c.chunk_id
             """
-            with StrategyCorpus(session, select, [model_id, strategy_id], name=corpus_table_name(strategy_id)) as corpus:
+            name = corpus_table_name(strategy_id)
+            with StrategyCorpus(session, select, [model_id, strategy_id], name=name) as corpus:
                 for dataset, questions in by_dataset.items():
                     for row in rank_strategy(corpus, questions, dataset=dataset, strategy_id=strategy_id,
                                              model_id=model_id, modes=MODES, settings=settings):
