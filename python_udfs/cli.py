@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--file-type", help="only chunks of this file type (markdown, pdf, ...)")
     find.add_argument("--meta", type=_metadata, action="append", default=[], metavar="KEY=VALUE",
                       help="only documents whose metadata KEY equals VALUE (repeatable)")
+    find.add_argument("--vector-weight", type=float, default=1.0, help="hybrid: weight of the vector ranking")
+    find.add_argument("--keyword-weight", type=float, default=1.0, help="hybrid: weight of the BM25 ranking")
+    find.add_argument("--rrf-k", type=int, default=60, help="hybrid: reciprocal rank fusion constant")
+    find.add_argument("--candidates", type=int, default=100, help="hybrid: depth of each fused ranking")
     find.add_argument("--format", choices=("table", "json"), default="table")
     find.add_argument("--db", default=None, help="DuckDB file (default: env DOCVEC_DB_PATH or docvec.duckdb)")
     find.add_argument("--model-path", default=os.environ.get("DOCVEC_MODEL_PATH") or None,
@@ -127,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with connect(args.db or default_db_path()) as conn:
             results = search(conn, args.query, k=args.k, mode=args.mode, filters=filters,
-                             model_path=args.model_path)
+                             model_path=args.model_path, weights=(args.vector_weight, args.keyword_weight),
+                             rrf_k=args.rrf_k, candidates=args.candidates)
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
         return 2

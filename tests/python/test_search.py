@@ -118,3 +118,12 @@ def test_cli_rejects_bad_input_with_a_message(sample_build: DbtProject) -> None:
     assert empty.returncode == 2 and "query is empty" in empty.stderr
     no_groups = run_cli(sample_build, "fish", "--groups", ",")
     assert no_groups.returncode == 2 and "at least one group" in no_groups.stderr
+
+
+def test_cli_hybrid_weights(sample_build: DbtProject) -> None:
+    query = "How many trout died in the August 2023 chiller failure?"
+    vector = run_cli(sample_build, query, "--mode", "vector", "--k", "5", "--format", "json")
+    only_vector = run_cli(sample_build, query, "--mode", "hybrid", "--keyword-weight", "0", "--k", "5",
+                          "--format", "json")
+    assert vector.returncode == only_vector.returncode == 0, only_vector.stderr
+    assert [h["chunk_id"] for h in json.loads(only_vector.stdout)] == [h["chunk_id"] for h in json.loads(vector.stdout)]
