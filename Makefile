@@ -36,6 +36,7 @@ serve-docs: docs
 	$(BIN)/dbt docs serve
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt -c constraints.txt
 	$(BIN)/python -m bench
 
 clean:

@@ -53,7 +53,7 @@ def model(dbt, session):
         dimension = int(dbt.config.get("embedding_dimension"))
         return pa.Table.from_batches([], schema=output_schema(dimension))
     embedder = load_model(model_path or None, backend)
-    reader = pending.fetch_arrow_reader(READ_STEP)
+    reader = pending.to_arrow_reader(READ_STEP)
     batches = embedding_batches(
         reader,
         embedder,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -114,6 +117,29 @@ def test_embeddings_do_not_depend_on_batching(model) -> None:
     np.testing.assert_allclose(together, small_batches, atol=1e-4)
 
 
+def test_embed_texts_batches_by_token_count(model, monkeypatch: pytest.MonkeyPatch) -> None:
+    # More texts than one batch: batches are cut from the texts sorted by token count (longest
+    # first), and the vectors come back in input order, equal to encode()'s.
+    texts = [("word " * n).strip() for n in (3, 40, 1, 25, 7, 60, 2, 33)] + ["Get-Help -Name *"]
+    calls: list[list[str]] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda batch, **kw: calls.append(list(batch)) or encode(batch, **kw))
+    vectors = embed_texts(model, texts, batch_size=4)
+    lengths = embedding.token_lengths(model, texts)
+    assert [len(c) for c in calls] == [4, 4, 1]
+    flat = [t for c in calls for t in c]
+    assert sorted(flat) == sorted(texts)
+    assert [lengths[texts.index(t)] for t in flat] == sorted(lengths, reverse=True)
+    monkeypatch.undo()
+    np.testing.assert_allclose(vectors, model.encode(texts, normalize_embeddings=True), atol=1e-4)
+
+
+def test_token_lengths_are_truncated_at_max_seq_length(model) -> None:
+    lengths = embedding.token_lengths(model, ["", "hello world", "word " * 2000])
+    assert lengths.tolist()[:2] == [2, 4]
+    assert lengths[2] == model.max_seq_length == 256
+
+
 def test_embed_texts_keeps_input_order(model) -> None:
     forward = embed_texts(model, TEXTS)
     backward = embed_texts(model, TEXTS[::-1])
@@ -138,7 +164,7 @@ def test_long_text_is_truncated_not_rejected(model) -> None:
 
 
 def test_backends() -> None:
-    assert BACKENDS == ("torch",)
+    assert BACKENDS == ("torch", "onnx", "onnx-int8")
 
 
 def test_effective_model_id_torch_is_the_model_id() -> None:
@@ -146,7 +172,13 @@ def test_effective_model_id_torch_is_the_model_id() -> None:
     assert effective_model_id("all-MiniLM-L6-v2", "torch") == "all-MiniLM-L6-v2"
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino", "", "Torch"])
+def test_effective_model_id_differs_per_backend() -> None:
+    ids = [effective_model_id("all-MiniLM-L6-v2", b) for b in BACKENDS]
+    assert ids == ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2@onnx", "all-MiniLM-L6-v2@onnx-int8"]
+    assert len(set(ids)) == len(BACKENDS)
+
+
+@pytest.mark.parametrize("backend", ["openvino", "", "Torch", "onnx_int8", "int8", "onnx-fp16"])
 def test_unknown_backend_raises(backend: str) -> None:
     with pytest.raises(ValueError, match="unknown embedding_backend"):
         effective_model_id("m", backend)
@@ -307,3 +339,240 @@ def test_progress_before_any_text_has_no_eta(clock: FakeClock) -> None:
 def test_progress_with_zero_total(clock: FakeClock) -> None:
     message = Progress(0, lambda _: None).message(clock.now + 1.0)
     assert "0/0 texts" in message and "100%" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX backends: export into the cache, reuse, interrupted exports
+# ---------------------------------------------------------------------------------------------
+
+# Short sentences, PowerShell help text, Markdown with code, other scripts and an empty text.
+ONNX_TEXTS = [
+    *TEXTS,
+    "Get-ChildItem -Path C:\\Windows -Recurse -Filter *.log | Remove-Item -WhatIf",
+    "The `Set-ExecutionPolicy` cmdlet changes the user preference for the PowerShell execution policy. "
+    "The execution policy is part of the security strategy of PowerShell: it determines whether you can "
+    "load configuration files, such as your profile, and run scripts, and whether scripts must be "
+    "digitally signed before they are run.",
+    "Water quality in the grow beds is checked every morning: pH between 6.8 and 7.2, ammonia below "
+    "0.5 ppm, nitrite below 1 ppm. New fish stay in quarantine for two weeks before joining the main tank.",
+    "## Parameters\n\n### -Path\n\nSpecifies a path to one or more locations. Wildcards are accepted. "
+    "The default location is the current directory (`.`).\n\n```yaml\nType: System.String[]\nRequired: False\n```",
+    "Les réseaux de neurones apprennent des représentations à partir des données.",
+]
+MIN_MEAN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.99}
+MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.97}
+STALE = 2 * embedding.STALE_TEMP_SECONDS
+
+
+def _snapshot(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+def _build(backend: str):
+    """A fresh load (bypassing load_model's per-process cache), as a new process would do it."""
+    return embedding._load_model.__wrapped__(None, backend, "cpu", embedding.cpu_threads())
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory):
+    """A temporary DOCVEC_CACHE_DIR in which the first ONNX export happens, next to the left-overs
+    of a crashed export (an old, half-written temporary folder) and of an export still running in
+    another process (a recent temporary folder)."""
+    cache = tmp_path_factory.mktemp("docvec-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(embedding.CACHE_DIR_ENV, str(cache))
+        target = embedding.onnx_cache_dir(None)
+        target.parent.mkdir(parents=True)
+        crashed = target.parent / f".{target.name}.tmp-crashed"
+        (crashed / "onnx").mkdir(parents=True)
+        (crashed / "onnx" / "model.onnx").write_bytes(b"\x08\x07half a model")
+        os.utime(crashed, (time.time() - STALE, time.time() - STALE))
+        running = target.parent / f".{target.name}.tmp-running"
+        running.mkdir()
+        bundled = embedding.resolve_model_path(None)
+        bundled_before = _snapshot(bundled)
+        models = {backend: _build(backend) for backend in ("onnx", "onnx-int8")}
+        yield {
+            "cache": cache,
+            "target": target,
+            "crashed": crashed,
+            "running": running,
+            "models": models,
+            "bundled": bundled,
+            "bundled_before": bundled_before,
+        }
+
+
+def test_onnx_export_lands_in_the_cache_not_in_the_model_folder(onnx_cache) -> None:
+    target = onnx_cache["target"]
+    assert target.parent == onnx_cache["cache"] / "onnx"
+    assert target.name.startswith(onnx_cache["bundled"].name + "-")
+    assert (target / embedding.ONNX_FILE).is_file()
+    assert (target / "onnx" / embedding.int8_file_name()).is_file()
+    assert embedding.int8_file_name().startswith("model_qint8_")
+    marker = json.loads((target / embedding.EXPORT_MARKER).read_text())
+    assert marker["source"] == str(onnx_cache["bundled"].resolve())
+    assert "sentence-transformers" in marker["versions"]
+    # The bundled model (in site-packages) is left exactly as it was.
+    assert _snapshot(onnx_cache["bundled"]) == onnx_cache["bundled_before"]
+    assert not (onnx_cache["bundled"] / "onnx").exists()
+    # No temporary folder of this run is left behind.
+    temps = sorted(p.name for p in target.parent.iterdir() if ".tmp-" in p.name)
+    assert temps == [onnx_cache["running"].name]
+
+
+def test_interrupted_export_does_not_break_the_next_load(onnx_cache) -> None:
+    # The crashed export's half-written folder was ignored and, being stale, removed; the one of
+    # an export that may still be running elsewhere was left alone.
+    assert not onnx_cache["crashed"].exists()
+    assert onnx_cache["running"].is_dir()
+    vectors = embed_texts(onnx_cache["models"]["onnx"], TEXTS[:2])
+    assert vectors.shape == (2, DIMENSION)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_backends_give_unit_vectors_close_to_torch(onnx_cache, model, backend: str) -> None:
+    onnx_model = onnx_cache["models"][backend]
+    assert embedding_dimension(onnx_model) == DIMENSION
+    vectors = embed_texts(onnx_model, ONNX_TEXTS)
+    assert vectors.shape == (len(ONNX_TEXTS), DIMENSION)
+    assert vectors.dtype == np.float32 and vectors.flags["C_CONTIGUOUS"]
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = (vectors * embed_texts(model, ONNX_TEXTS)).sum(axis=1)
+    assert cosines.mean() >= MIN_MEAN_COSINE[backend]
+    assert cosines.min() >= MIN_COSINE[backend]
+    # Batching: identical for fp32; int8's dynamic quantization scales activations per batch,
+    # so a text's vector moves slightly with its batch neighbours, never far.
+    one_by_one = np.vstack([embed_texts(onnx_model, [t]) for t in ONNX_TEXTS[:6]])
+    assert (one_by_one * vectors[:6]).sum(axis=1).min() >= MIN_COSINE[backend]
+
+
+def test_onnx_backend_streams_record_batches(onnx_cache) -> None:
+    model_id = effective_model_id("all-MiniLM-L6-v2", "onnx-int8")
+    texts = TEXTS[:5]
+    out = list(
+        embedding_batches(
+            reader_of(texts, [3, 2]), onnx_cache["models"]["onnx-int8"], model_id=model_id, total=5, log=lambda _: None
+        )
+    )
+    table = pa.Table.from_batches(out)
+    assert table.schema == output_schema(DIMENSION)
+    assert set(table.column("model_id").to_pylist()) == {"all-MiniLM-L6-v2@onnx-int8"}
+    assert table.column("text_sha256").to_pylist() == [sha256_text(t) for t in texts]
+
+
+def test_second_load_reuses_the_export(onnx_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(onnx_cache["cache"]))
+    before = _snapshot(onnx_cache["target"])
+    exports: list[str] = []
+    monkeypatch.setattr(embedding, "_export_onnx", lambda *a: exports.append("fp32"))
+    monkeypatch.setattr(embedding, "_export_int8", lambda *a: exports.append("int8"))
+    again = {backend: _build(backend) for backend in ("onnx", "onnx-int8")}
+    assert exports == []
+    assert _snapshot(onnx_cache["target"]) == before  # nothing rewritten
+    for backend, loaded in again.items():
+        np.testing.assert_allclose(
+            embed_texts(loaded, TEXTS[:3]), embed_texts(onnx_cache["models"][backend], TEXTS[:3]), atol=1e-5
+        )
+
+
+def test_load_model_caches_onnx_models_per_backend(onnx_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(onnx_cache["cache"]))
+    monkeypatch.setattr(embedding, "_export_onnx", lambda *a: pytest.fail("re-exported"))
+    monkeypatch.setattr(embedding, "_export_int8", lambda *a: pytest.fail("re-quantized"))
+    onnx, int8 = load_model(None, "onnx"), load_model(None, "onnx-int8")
+    assert load_model(None, "onnx") is onnx and load_model(None, "onnx-int8") is int8
+    assert onnx is not int8 and onnx is not load_model(None, "torch")
+
+
+def test_failed_export_leaves_neither_model_nor_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sentence_transformers
+
+    class Exploding:
+        """Writes half an export, then fails, as an export killed midway would."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def save_pretrained(self, folder: str) -> None:
+            (Path(folder) / "onnx").mkdir(parents=True)
+            (Path(folder) / "onnx" / "model.onnx").write_bytes(b"\x08\x07half")
+            raise RuntimeError("export interrupted")
+
+    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", Exploding)
+    with pytest.raises(RuntimeError, match="export interrupted"):
+        embedding.ensure_onnx_export(embedding.resolve_model_path(None))
+    target = embedding.onnx_cache_dir(None)
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+def test_incomplete_cache_folder_is_replaced_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "onnx" / "model-0123"
+    (target / "onnx").mkdir(parents=True)
+    (target / "onnx" / "model.onnx").write_bytes(b"half")  # no marker: not a finished export
+    assert not embedding._is_complete_export(target)
+    fresh = tmp_path / "onnx" / ".model-0123.tmp-new"
+    (fresh / "onnx").mkdir(parents=True)
+    (fresh / "onnx" / "model.onnx").write_bytes(b"whole")
+    (fresh / embedding.EXPORT_MARKER).write_text("{}")
+    embedding._install_dir(fresh, target)
+    assert embedding._is_complete_export(target)
+    assert (target / "onnx" / "model.onnx").read_bytes() == b"whole"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["model-0123"]
+
+
+def test_finished_export_of_another_process_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "model-0123"
+    (target / "onnx").mkdir(parents=True)
+    (target / "onnx" / "model.onnx").write_bytes(b"theirs")
+    (target / embedding.EXPORT_MARKER).write_text("{}")
+    mine = tmp_path / ".model-0123.tmp-mine"
+    (mine / "onnx").mkdir(parents=True)
+    (mine / "onnx" / "model.onnx").write_bytes(b"mine")
+    embedding._install_dir(mine, target)
+    assert (target / "onnx" / "model.onnx").read_bytes() == b"theirs"
+
+
+def test_cache_folder_follows_env_path_and_mtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    (model_dir / "tokenizer.json").write_text("{}")
+    first = embedding.onnx_cache_dir(str(model_dir))
+    assert first.parent == tmp_path / "cache" / "onnx"
+    assert first.name.startswith("my-model-")
+    assert embedding.onnx_cache_dir(str(model_dir)) == first  # stable
+    stamp = time.time() + 10
+    os.utime(model_dir / "tokenizer.json", (stamp, stamp))
+    assert embedding.onnx_cache_dir(str(model_dir)) != first  # the model changed: a new export
+    monkeypatch.delenv(embedding.CACHE_DIR_ENV)
+    assert embedding.cache_root() == Path.home() / ".cache" / "docvec"
+
+
+def test_int8_config_matches_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedding.platform, "machine", lambda: "x86_64")
+    cases = [
+        ({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, "avx512_vnni"),
+        ({"avx2", "avx512f", "avx512bw"}, "avx512"),
+        ({"avx2", "fma"}, "avx2"),
+    ]
+    for flags, expected in cases:
+        monkeypatch.setattr(embedding, "cpu_flags", lambda flags=flags: flags)
+        assert embedding.int8_quantization_config() == expected
+    monkeypatch.setattr(embedding.platform, "machine", lambda: "aarch64")
+    assert embedding.int8_quantization_config() == "arm64"
+
+
+def test_threads_default_to_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(embedding.THREADS_ENV, raising=False)
+    assert 1 <= embedding.cpu_threads() <= (os.cpu_count() or 1)
+    monkeypatch.setenv(embedding.THREADS_ENV, "1")
+    assert embedding.cpu_threads() == 1
+    for bad in ("0", "-2", "two"):
+        monkeypatch.setenv(embedding.THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=embedding.THREADS_ENV):
+            embedding.cpu_threads()

@@ -352,7 +352,7 @@ def test_embed_query_ranks_related_text_first(conn, model) -> None:
 
 def test_embed_query_unknown_backend_raises(conn) -> None:
     with pytest.raises(duckdb.Error, match="unknown embedding_backend"):
-        conn.execute("select docvec_embed_query('q', null, 'onnx')").fetchall()
+        conn.execute("select docvec_embed_query('q', null, 'openvino')").fetchall()
 
 
 # ---------------------------------------------------------------------------------------------
