@@ -16,31 +16,16 @@ parsed as materialized (
     from staged
 ),
 
-too_large as (
+outcomes_per_file as (
     select
-        source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
-        null::varchar as record_key,
-        null::varchar as title,
-        null::varchar as raw_text,
-        null::varchar as metadata,
-        'too_large' as reason,
-        format('file is {} bytes; max_file_size_bytes is {}', size_bytes, {{ var('max_file_size_bytes') | int }}) as detail
+        *,
+        case
+            when read_error is not null then 'unreadable'
+            when is_too_large then 'too_large'
+            when parse_result.reason is not null then parse_result.reason
+            when len(parse_result.records) = 0 then 'parse_error'
+        end as file_reason
     from parsed
-    where is_too_large
-        and read_error is null
-),
-
-unreadable as (
-    select
-        source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
-        null::varchar as record_key,
-        null::varchar as title,
-        null::varchar as raw_text,
-        null::varchar as metadata,
-        'unreadable' as reason,
-        read_error as detail
-    from parsed
-    where read_error is not null
 ),
 
 failed as (
@@ -50,12 +35,14 @@ failed as (
         null::varchar as title,
         null::varchar as raw_text,
         null::varchar as metadata,
-        coalesce(parse_result.reason, 'parse_error') as reason,
-        coalesce(parse_result.detail, 'the parser returned no document') as detail
-    from parsed
-    where not is_too_large
-        and read_error is null
-        and (parse_result.reason is not null or len(parse_result.records) = 0)
+        file_reason as reason,
+        case file_reason
+            when 'unreadable' then read_error
+            when 'too_large' then format('file is {} bytes; max_file_size_bytes is {}', size_bytes, {{ var('max_file_size_bytes') | int }})
+            else coalesce(parse_result.detail, 'the parser returned no document')
+        end as detail
+    from outcomes_per_file
+    where file_reason is not null
 ),
 
 records as (
@@ -64,10 +51,8 @@ records as (
         unnest(parse_result.records, recursive := true),
         null::varchar as reason,
         null::varchar as detail
-    from parsed
-    where not is_too_large
-        and read_error is null
-        and parse_result.reason is null
+    from outcomes_per_file
+    where file_reason is null
 ),
 
 documents as (
@@ -81,10 +66,6 @@ outcomes as (
     select * from documents
     union all by name
     select * from failed
-    union all by name
-    select * from too_large
-    union all by name
-    select * from unreadable
 ),
 
 identified as (

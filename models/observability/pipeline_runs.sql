@@ -37,7 +37,7 @@ embedded as (
 
 pii as (
     select
-        count(*) as pii_findings,
+        sum(n)::bigint as pii_findings,
         coalesce(to_json(map(list(entity_type order by entity_type), list(n order by entity_type))), '{}'::json) as pii_counts
     from (
         select entity_type, count(*)::integer as n

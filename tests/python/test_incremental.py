@@ -154,9 +154,14 @@ def test_killed_build_leaves_previous_tables_intact(project: DbtProject) -> None
     """kill -9 during embedding: the old vectors survive; the next build completes cleanly."""
     landing = project.source_path
     good = snapshot(project)
-    for n in range(120):
+    # Enough new text that embedding lasts many seconds, so the kill lands in the middle of it.
+    for n in range(400):
         (landing / f"extra_{n}.txt").write_text(
-            f"Extra note {n}: pump {n * 7} was serviced on day {n * 3} and its impeller {n * 11} replaced."
+            "\n\n".join(
+                f"Extra note {n}.{p}: pump {n * 7 + p} was serviced on day {n * 3 + p}, its impeller "
+                f"{n * 11 + p} replaced and its flow logged at {n * 13 + p} litres per minute in bay {p}."
+                for p in range(12)
+            )
         )
     command = [
         DBT, "build", "--project-dir", str(project.project_dir), "--profiles-dir", str(project.project_dir),
@@ -171,6 +176,7 @@ def test_killed_build_leaves_previous_tables_intact(project: DbtProject) -> None
             assert process.poll() is None, log.read_text()[-3000:]
             time.sleep(0.2)
         time.sleep(1.0)
+        assert process.poll() is None, "the build finished before it could be killed: " + log.read_text()[-2000:]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     assert "texts to embed with" in log.read_text()
