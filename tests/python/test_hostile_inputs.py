@@ -43,6 +43,7 @@ from python_udfs.cleaning import clean_text
 from python_udfs.parsing import REASONS
 
 from conftest import SHARED, DbtProject
+from pdf_samples import encrypt_pdf, one_page_pdf, pdf_with_stream
 
 BLNS_PATH = SHARED / "datasets" / "naughty-strings" / "blns.json"
 MAX_FILE_SIZE = 5_000_000  # the build's max_file_size_bytes
@@ -95,35 +96,6 @@ class Landing:
         return path
 
 
-def simple_pdf(content: bytes, compress: bool = True) -> bytes:
-    """A one-page PDF (Helvetica as /F1) whose page content stream is ``content``."""
-    stream = zlib.compress(content, 9) if compress else content
-    filters = b" /Filter /FlateDecode" if compress else b""
-    header = b"<< /Length %d%s >>\nstream\n" % (len(stream), filters)
-    return _pdf_with_stream(header + stream + b"\nendstream")
-
-
-def _pdf_with_stream(page_stream: bytes) -> bytes:
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        page_stream,
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def zlib_bomb_pdf(expanded_bytes: int) -> bytes:
     """A PDF whose page content inflates to ``expanded_bytes`` (mostly spaces), built in pieces."""
     compressor = zlib.compressobj(9)
@@ -133,19 +105,9 @@ def zlib_bomb_pdf(expanded_bytes: int) -> bytes:
         parts.append(compressor.compress(block))
     parts.append(compressor.flush())
     stream = b"".join(parts)
-    return _pdf_with_stream(
+    return pdf_with_stream(
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"
     )
-
-
-def encrypt_pdf(data: bytes, user_password: str) -> bytes:
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def single_line_without_whitespace(size: int) -> bytes:
@@ -228,7 +190,7 @@ def build_landing(root: Path, blns: list[str] | None) -> Landing:
         {"id": "r2", "title": "Second", "text": "Pelicans return to the estuary every March."},
     ]
     add("control/records.json", json.dumps(records).encode("utf-8"), DOCUMENT, [r["text"] for r in records])
-    good_pdf = simple_pdf(b"BT /F1 12 Tf 72 720 Td (The lighthouse PDF mentions amber signal flags.) Tj ET")
+    good_pdf = one_page_pdf(b"BT /F1 12 Tf 72 720 Td (The lighthouse PDF mentions amber signal flags.) Tj ET")
     add("control/lighthouse.pdf", good_pdf, DOCUMENT, ["The lighthouse PDF mentions amber signal flags."])
 
     # -- encodings -----------------------------------------------------------------------------
@@ -262,7 +224,7 @@ def build_landing(root: Path, blns: list[str] | None) -> Landing:
     add("pdf/garbage.pdf", b"%PDF-1.7\n" + rng.randbytes(3000), "parse_error")
     add("pdf/encrypted.pdf", encrypt_pdf(good_pdf, user_password="x"), "encrypted")
     # ~3 MB of text operators in one text run (over the 2,000,000-character page cap) in ~10 KB.
-    text_bomb = simple_pdf(b"BT /F1 12 Tf 72 720 Td\n" + (b"(" + b"A" * 80 + b") Tj\n") * 37_000 + b"ET")
+    text_bomb = one_page_pdf(b"BT /F1 12 Tf 72 720 Td\n" + (b"(" + b"A" * 80 + b") Tj\n") * 37_000 + b"ET")
     assert len(text_bomb) < 50_000
     add("pdf/bomb_page_text.pdf", text_bomb, "parse_error")
     # 100 MB of content stream in ~100 KB: over pypdf's 75 MB inflate limit.

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
 
 from python_udfs import parsing  # noqa: E402
 from python_udfs.cleaning import clean_text
+from pdf_samples import encrypt_pdf, one_page_pdf  # noqa: E402
 from python_udfs.parsing import (  # noqa: E402
     FILE_TYPES,
     REASONS,
@@ -544,17 +545,6 @@ def make_pdf(pages: list[str], title: str | None = None) -> bytes:
     return bytes(pdf.output())
 
 
-def encrypt_pdf(data: bytes, user_password: str) -> bytes:
-    """``data`` encrypted with RC4-128 (needs no crypto library)."""
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def test_pdf_pages_and_page_starts() -> None:
     pages = ["First page text", "Second page here", "Third and last page"]
     record = only_record(parse_document("doc.pdf", make_pdf(pages, title="My PDF")))
@@ -610,27 +600,7 @@ def test_pdf_encrypted_with_empty_user_password_is_read() -> None:
 
 def flate_pdf(content: bytes) -> bytes:
     """A one-page PDF (Helvetica) whose page content stream is ``content``, Flate-compressed."""
-    import zlib
-
-    compressed = zlib.compress(content, 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(compressed) + compressed + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return one_page_pdf(content)
 
 
 def test_pdf_text_bomb_stops_extraction_at_the_page_cap(monkeypatch: pytest.MonkeyPatch) -> None:
