@@ -678,6 +678,14 @@ def errors(detect: Detector, docs: list[LabelledDoc], limit: int = 30) -> list[s
     return out[:limit]
 
 
+
+def scores_json(scores: dict) -> dict[str, dict[str, float]]:
+    """Per-type counts, precision and recall, JSON-ready (rounded to 4 places)."""
+    return {
+        t: {"tp": s.tp, "fp": s.fp, "fn": s.fn, "precision": round(s.precision, 4), "recall": round(s.recall, 4)}
+        for t, s in scores.items()
+    }
+
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -830,16 +838,7 @@ def run_presidio(docs: list[LabelledDoc], repeat: int) -> dict[str, object]:
         print()
         print(markdown_table(["corpus (first ~1 MB)", "MB", "CPU seconds", "MB/s (CPU)"], rows))
         report[engine] = {
-            "scores": {
-                t: {
-                    "tp": s.tp,
-                    "fp": s.fp,
-                    "fn": s.fn,
-                    "precision": round(s.precision, 4),
-                    "recall": round(s.recall, 4),
-                }
-                for t, s in scores.items()
-            },
+            "scores": scores_json(scores),
             "throughput": speed,
         }
     return report
@@ -892,16 +891,7 @@ def main(argv: list[str] | None = None) -> int:
             "documents": len(docs),
             "lookalikes": n_look,
             "lookalikes_touched": touched,
-            "scores": {
-                t: {
-                    "tp": s.tp,
-                    "fp": s.fp,
-                    "fn": s.fn,
-                    "precision": round(s.precision, 4),
-                    "recall": round(s.recall, 4),
-                }
-                for t, s in scores.items()
-            },
+            "scores": scores_json(scores),
         },
     }
 
