@@ -10,9 +10,9 @@ with staged as (
 outcomes as (
     select source_path, document_id, 'document' as outcome from {{ ref('documents') }}
     union all
-    select source_path, document_id, 'duplicate' from {{ ref('document_duplicates') }}
+    select source_path, document_id, 'duplicate' as outcome from {{ ref('document_duplicates') }}
     union all
-    select source_path, document_id, 'quarantined' from {{ ref('quarantined_documents') }}
+    select source_path, document_id, 'quarantined' as outcome from {{ ref('quarantined_documents') }}
 ),
 
 per_file as (
@@ -31,7 +31,7 @@ unaccounted_files as (
     from per_file
     where n_outcomes = 0
     union all
-    select source_path, 'file is both quarantined and live'
+    select source_path, 'file is both quarantined and live' as problem
     from per_file
     where n_quarantined > 0 and n_live > 0
 ),

@@ -15,6 +15,6 @@ from serving
 left join served using (chunk_id)
 where served.chunk_id is null or served.embedding is null
 union all
-select served.chunk_id, 'search_index row that is not a serving chunk'
+select served.chunk_id, 'search_index row that is not a serving chunk' as problem
 from served
 anti join serving using (chunk_id)

@@ -15,6 +15,6 @@ documents as (
 select golden.dataset, golden.question_id, golden.relevant_source_path, golden.answer_phrase
 from golden
 inner join documents
-    on documents.source_path = golden.relevant_source_path
-    and coalesce(documents.record_key, '') = coalesce(golden.relevant_record_key, '')
+    on golden.relevant_source_path = documents.source_path
+        and coalesce(documents.record_key, '') = coalesce(golden.relevant_record_key, '')
 where not contains(documents.text, golden.answer_phrase)

@@ -4,15 +4,15 @@
 {%- set path = var('golden_questions_path') -%}
 
 with source as (
-{%- if path %}
-    select *
-    from read_csv(
-        {{ sql_literal(path | string) }},
-        header = true, delim = ',', quote = '"', escape = '"', all_varchar = true
-    )
-{%- else %}
-    select * from {{ ref('golden_questions') }}
-{%- endif %}
+    {%- if path %}
+        select *
+        from read_csv(
+            {{ sql_literal(path | string) }},
+            header = true, delim = ',', quote = '"', escape = '"', all_varchar = true
+        )
+    {%- else %}
+        select * from {{ ref('golden_questions') }}
+    {%- endif %}
 ),
 
 normalised as (

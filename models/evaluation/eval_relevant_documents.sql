@@ -21,8 +21,8 @@ matched as (
         documents.searched_document_id as document_id
     from golden
     inner join documents
-        on documents.source_path = golden.relevant_source_path
-        and coalesce(documents.record_key, '') = coalesce(golden.relevant_record_key, '')
+        on golden.relevant_source_path = documents.source_path
+            and coalesce(documents.record_key, '') = coalesce(golden.relevant_record_key, '')
 )
 
 select * from matched

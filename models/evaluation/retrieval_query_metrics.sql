@@ -15,13 +15,14 @@ strategies as (
 ),
 
 modes as (
-    select * from (values ('vector'), ('keyword'), ('hybrid')) as m(mode)
+    select * from (values ('vector'), ('keyword'), ('hybrid')) as m (mode)
 ),
 
 metrics as (
-    select * from (values
+    select * from (
+        values
         ('recall', 1), ('recall', 5), ('recall', 10), ('recall', 100), ('mrr', 10), ('ndcg', 10)
-    ) as m(metric, k)
+    ) as m (metric, k)
 ),
 
 runs as (
@@ -71,21 +72,21 @@ scored as (
         grid.metric,
         grid.k,
         case grid.metric
-            when 'recall' then
-                count(hits.document_id) filter (where hits.document_rank <= grid.k) / grid.n_relevant
-            when 'mrr' then
-                coalesce(max(1.0 / hits.document_rank) filter (where hits.document_rank <= grid.k), 0)
-            when 'ndcg' then
-                coalesce(sum(1.0 / log2(hits.document_rank + 1)) filter (where hits.document_rank <= grid.k), 0)
+            when 'recall'
+                then count(hits.document_id) filter (where hits.document_rank <= grid.k) / grid.n_relevant
+            when 'mrr'
+                then coalesce(max(1.0 / hits.document_rank) filter (where hits.document_rank <= grid.k), 0)
+            when 'ndcg'
+                then coalesce(sum(1.0 / log2(hits.document_rank + 1)) filter (where hits.document_rank <= grid.k), 0)
                 / list_sum(list_transform(range(1, least(grid.n_relevant, grid.k) + 1), i -> 1.0 / log2(i + 1)))
         end::double as value
     from grid
     left join hits
-        on hits.dataset = grid.dataset
-        and hits.question_id = grid.question_id
-        and hits.strategy_id = grid.strategy_id
-        and hits.model_id = grid.model_id
-        and hits.mode = grid.mode
+        on grid.dataset = hits.dataset
+            and grid.question_id = hits.question_id
+            and grid.strategy_id = hits.strategy_id
+            and grid.model_id = hits.model_id
+            and grid.mode = hits.mode
     group by
         grid.dataset, grid.strategy_id, grid.model_id, grid.mode, grid.question_id,
         grid.metric, grid.k, grid.n_relevant

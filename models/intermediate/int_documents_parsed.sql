@@ -38,7 +38,10 @@ failed as (
         file_reason as reason,
         case file_reason
             when 'unreadable' then read_error
-            when 'too_large' then format('file is {} bytes; max_file_size_bytes is {}', size_bytes, {{ var('max_file_size_bytes') | int }})
+            when 'too_large'
+                then format(
+                    'file is {} bytes; max_file_size_bytes is {}', size_bytes, {{ var('max_file_size_bytes') | int }}
+                )
             else coalesce(parse_result.detail, 'the parser returned no document')
         end as detail
     from outcomes_per_file
@@ -48,7 +51,8 @@ failed as (
 records as (
     select
         source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
-        unnest(parse_result.records, recursive := true),
+        -- the struct expands into the record's fields: nothing to alias
+        unnest(parse_result.records, recursive := true),  -- noqa: AL03
         null::varchar as reason,
         null::varchar as detail
     from outcomes_per_file

@@ -22,19 +22,24 @@ rule_groups as (
         {{ access_groups_list("string_split(rules.access_groups, ';')") }} as groups
     from cleaned
     inner join rules
-        on cleaned.source_path glob rules.path_glob
+        -- sqlfluff's DuckDB dialect does not parse the GLOB operator
+        on cleaned.source_path glob rules.path_glob  -- noqa: PRS, LT02
     qualify row_number() over (partition by cleaned.document_id order by rules.priority, rules.path_glob) = 1
 ),
 
 findings as (
     select cleaned.document_id, unnested.finding.entity_type as entity_type
     from cleaned
-    cross join unnest(cleaned.pii_findings) as unnested(finding)
+    cross join unnest(cleaned.pii_findings) as unnested (finding)
 ),
 
 pii_counts as (
     select document_id, to_json(map(list(entity_type order by entity_type), list(n order by entity_type))) as counts
-    from (select document_id, entity_type, count(*)::integer as n from findings group by all)
+    from (
+        select document_id, entity_type, count(*)::integer as n
+        from findings
+        group by all
+    )
     group by document_id
 ),
 
@@ -54,21 +59,21 @@ with_groups as (
 final as (
     select
         document_id,
-        source_path,
-        record_key,
-        file_type,
-        title,
-        text,
-        text_sha256,
-        n_chars,
-        access_groups,
-        metadata::json as metadata,
+        with_groups.source_path,
+        with_groups.record_key,
+        with_groups.file_type,
+        with_groups.title,
+        with_groups.text,
+        with_groups.text_sha256,
+        with_groups.n_chars,
+        with_groups.access_groups,
+        with_groups.metadata::json as metadata,
         len(with_groups.pii_findings)::integer as n_pii_findings,
         coalesce(pii_counts.counts, '{}'::json) as pii_counts,
-        content_sha256,
-        size_bytes,
-        modified_at,
-        loaded_at
+        with_groups.content_sha256,
+        with_groups.size_bytes,
+        with_groups.modified_at,
+        with_groups.loaded_at
     from with_groups
     left join pii_counts using (document_id)
 )

@@ -16,7 +16,7 @@ findings as (
         unnested.finding.start_char as start_char,
         unnested.finding.end_char as end_char
     from redacted
-    cross join unnest(redacted.pii_findings) as unnested(finding)
+    cross join unnest(redacted.pii_findings) as unnested (finding)
 ),
 
 final as (

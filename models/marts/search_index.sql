@@ -34,7 +34,8 @@ joined as (
         documents.file_type,
         documents.metadata,
         chunks.access_groups,
-        embeddings.embedding::float[{{ var('embedding_dimension') | int }}] as embedding
+        -- `float[n]` is an array type, not a subscript (sqlfluff's spacing rule reads it as one)
+        embeddings.embedding::float[{{ var('embedding_dimension') | int }}] as embedding  -- noqa: LT01
     from chunks
     inner join embeddings using (text_sha256)
     inner join documents using (document_id)

@@ -38,7 +38,9 @@ embedded as (
 pii as (
     select
         sum(n)::bigint as pii_findings,
-        coalesce(to_json(map(list(entity_type order by entity_type), list(n order by entity_type))), '{}'::json) as pii_counts
+        coalesce(
+            to_json(map(list(entity_type order by entity_type), list(n order by entity_type))), '{}'::json
+        ) as pii_counts
     from (
         select entity_type, count(*)::integer as n
         from {{ ref('pii_findings') }}

@@ -10,8 +10,9 @@ with files as (
 selected as (
     select *
     from files
-    where {{ glob_matches('source_path', var('include_globs')) }}
-        and not {{ glob_matches('source_path', var('exclude_globs')) }}
+    -- sqlfluff's DuckDB dialect does not parse the GLOB operator that glob_matches writes
+    where {{ glob_matches('source_path', var('include_globs')) }}  -- noqa: PRS
+        and not {{ glob_matches('source_path', var('exclude_globs')) }}  -- noqa: PRS
 ),
 
 read as materialized (
