@@ -144,7 +144,9 @@ def _overlap_start(span: _Span, prev_start: int, prev_end: int, overlap_tokens: 
     return position
 
 
-def _pack(span: _Span, atoms: list[tuple[int, int]], budget: int, overlap_tokens: int, max_chars: int) -> list[tuple[int, int]]:
+def _pack(
+    span: _Span, atoms: list[tuple[int, int]], budget: int, overlap_tokens: int, max_chars: int
+) -> list[tuple[int, int]]:
     """Greedily pack consecutive atoms into chunk spans, with token overlap between chunks."""
     chunks: list[tuple[int, int]] = []
     i = 0
@@ -172,7 +174,9 @@ def _pack(span: _Span, atoms: list[tuple[int, int]], budget: int, overlap_tokens
     return chunks
 
 
-def _recursive_spans(span: _Span, start: int, end: int, budget: int, overlap_tokens: int, max_chars: int) -> list[tuple[int, int]]:
+def _recursive_spans(
+    span: _Span, start: int, end: int, budget: int, overlap_tokens: int, max_chars: int
+) -> list[tuple[int, int]]:
     start, end = _strip(span.text, start, end)
     if start >= end:
         return []
@@ -216,7 +220,13 @@ def markdown_sections(text: str) -> list[tuple[int, int, str | None]]:
     return sections
 
 
-def _enforce_limit(text: str, spans: list[tuple[int, int, str | None]], tokenizer: ModelTokenizer, max_tokens: int, max_chars: int) -> list[Chunk]:
+def _enforce_limit(
+    text: str,
+    spans: list[tuple[int, int, str | None]],
+    tokenizer: ModelTokenizer,
+    max_tokens: int,
+    max_chars: int,
+) -> list[Chunk]:
     """Measure each chunk alone; split again any chunk the tokenizer counts over the limit."""
     budget = max_tokens - tokenizer.n_special_tokens
     chunks: list[Chunk] = []

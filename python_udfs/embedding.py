@@ -33,7 +33,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -276,7 +276,7 @@ def _export_onnx(model_path: Path, target: Path) -> None:
             raise RuntimeError(f"ONNX export of {model_path} wrote no {ONNX_FILE}")
         marker = {
             "source": str(Path(model_path).resolve()),
-            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "exported_at": datetime.now(UTC).isoformat(),
             "versions": _versions(),
         }
         (temp / EXPORT_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
@@ -457,7 +457,7 @@ def embedding_batches(
                 pa.repeat(pa.scalar(model_id, pa.string()), n),
                 pa.FixedSizeListArray.from_arrays(flat, dimension),
                 pa.array(np.full(n, dimension, dtype=np.int32)),
-                pa.repeat(pa.scalar(datetime.now(timezone.utc), pa.timestamp("us", tz="UTC")), n),
+                pa.repeat(pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC")), n),
                 pa.repeat(pa.scalar(invocation_id, pa.string()), n),
             ],
             schema=schema,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 LIST_RETURN = (
@@ -39,7 +39,7 @@ def _entry(root: str, path: str) -> dict[str, Any]:
         row["error"] = "not a regular file (device, socket or pipe)"
         return row
     row["size"] = info.st_size
-    row["last_modified"] = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
+    row["last_modified"] = datetime.fromtimestamp(info.st_mtime, tz=UTC)
     if not os.access(path, os.R_OK):
         row["error"] = "PermissionError: the file is not readable by this process"
     return row

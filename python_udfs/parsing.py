@@ -340,9 +340,9 @@ def decode_text(content: bytes) -> str:
     """Decode file bytes to text with LF line endings.
 
     Order: byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); BOM-less UTF-16; strict UTF-8;
-    windows-1252 when the result reads as Western text; charset-normalizer's best guess. Raises BinaryContentError for binary data (NUL bytes or
-    more than ``BINARY_CONTROL_SHARE`` control characters) and InvalidEncodingError when no
-    encoding fits.
+    windows-1252 when the result reads as Western text; charset-normalizer's best guess. Raises
+    BinaryContentError for binary data (NUL bytes or more than ``BINARY_CONTROL_SHARE`` control
+    characters) and InvalidEncodingError when no encoding fits.
     """
     content = bytes(content)
     text = _decode_with_bom(content)

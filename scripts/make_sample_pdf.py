@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -26,7 +26,7 @@ from fpdf import FPDF
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_docs"
 
-FIXED_DATE = datetime(2024, 1, 15, 9, 0, 0, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2024, 1, 15, 9, 0, 0, tzinfo=UTC)
 
 # ---------------------------------------------------------------------------
 # Water Quality Manual content. Core font Helvetica: keep text ASCII only.
@@ -236,7 +236,8 @@ GLOSSARY_LINES = [
     "",
     "## Terms about growing",
     "",
-    "- **DWC or raft bed:** deep water culture, where plants float on foam boards with their roots hanging in the water.",
+    "- **DWC or raft bed:** deep water culture, where plants float on foam boards with their roots "
+    "hanging in the water.",
     "- **Media bed:** a bed filled with gravel or expanded clay that floods and drains on a timer.",
     "- **Bolting:** when a leafy crop runs to flower early, usually because of heat, and turns bitter.",
     "",

@@ -10,8 +10,8 @@ import pyarrow as pa
 
 from python_udfs.embedding import (
     READ_STEP,
-    dbt_logger,
     current_invocation_id,
+    dbt_logger,
     effective_model_id,
     embedding_batches,
     embedding_dimension,

@@ -483,7 +483,7 @@ def test_markdown_heading_paths() -> None:
         "Setext Title > Setext Sub",
     ]
     # Each heading section starts at its heading line.
-    for start, _, section in sections[1:]:
+    for start, _, _section in sections[1:]:
         assert MARKDOWN[start:].startswith(("#", "Setext"))
         assert start == 0 or MARKDOWN[start - 1] == "\n"
 

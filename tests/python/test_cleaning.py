@@ -173,7 +173,7 @@ def test_removed_character_between_letter_and_combining_mark(separator: str) -> 
 def test_sha256_text_is_hex_of_utf8_bytes() -> None:
     assert sha256_text("") == hashlib.sha256(b"").hexdigest()
     digest = sha256_text("héllo 😀")
-    assert digest == hashlib.sha256("héllo 😀".encode("utf-8")).hexdigest()
+    assert digest == hashlib.sha256("héllo 😀".encode()).hexdigest()
     assert len(digest) == 64 and digest == digest.lower()
     assert sha256_text(f"caf{COMPOSED_E}") != sha256_text(f"caf{DECOMPOSED_E}")
 

@@ -68,18 +68,34 @@ def test_corruption_is_caught(corrupted: DbtProject, failing_test: str) -> None:
 def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject) -> None:
     result = sample_build.dbt("test", check=False)
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "FAIL" not in "\n".join(l for l in result.stdout.splitlines() if "START" not in l)
+    assert "FAIL" not in "\n".join(line for line in result.stdout.splitlines() if "START" not in line)
 
 
 @pytest.mark.parametrize(
     "macro, args, message",
     [
         ("test_unit_norm", "{model: x, column_name: y, tolerance: 5}", "`tolerance` must be a number in (0, 1)"),
-        ("test_vector_dimension", "{model: x, column_name: y, dimension: -3}", "`dimension` must be a positive integer"),
-        ("test_max_token_count", "{model: x, column_name: y, max_tokens: 0}", "`max_tokens` must be a positive integer"),
-        ("test_metric_drop", "{model: x, column_name: y, max_drop_fraction: 2}", "`max_drop_fraction` must be a number in (0, 1)"),
+        (
+            "test_vector_dimension",
+            "{model: x, column_name: y, dimension: -3}",
+            "`dimension` must be a positive integer",
+        ),
+        (
+            "test_max_token_count",
+            "{model: x, column_name: y, max_tokens: 0}",
+            "`max_tokens` must be a positive integer",
+        ),
+        (
+            "test_metric_drop",
+            "{model: x, column_name: y, max_drop_fraction: 2}",
+            "`max_drop_fraction` must be a number in (0, 1)",
+        ),
         ("test_unique_combination", "{model: x, columns: chunk_id}", "`columns` must be a non-empty list"),
-        ("test_same_access_groups_as", "{model: x, column_name: y, to: null, field: null}", "`to` and `field` are required"),
+        (
+            "test_same_access_groups_as",
+            "{model: x, column_name: y, to: null, field: null}",
+            "`to` and `field` are required",
+        ),
     ],
 )
 def test_generic_tests_reject_bad_arguments(sample_build: DbtProject, macro: str, args: str, message: str) -> None:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +209,7 @@ def test_output_schema() -> None:
 def test_embedding_batches_stream(model) -> None:
     texts = TEXTS[:5]
     logs: list[str] = []
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     out = list(
         embedding_batches(
             reader_of(texts, [3, 0, 2]),
@@ -221,7 +221,7 @@ def test_embedding_batches_stream(model) -> None:
             log=logs.append,
         )
     )
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert [b.num_rows for b in out] == [3, 2]  # empty batches are skipped, the rest streamed
     assert all(b.schema == output_schema(DIMENSION) for b in out)
     table = pa.Table.from_batches(out)

@@ -47,8 +47,8 @@ def test_recall_mrr_ndcg_by_hand():
 
 
 def test_perfect_and_empty_rankings():
-    assert ev.query_metrics(["x", "x", "y"], {"x"}) == {key: 1.0 for key in ev.METRICS}
-    assert ev.query_metrics([], {"x"}) == {key: 0.0 for key in ev.METRICS}
+    assert ev.query_metrics(["x", "x", "y"], {"x"}) == dict.fromkeys(ev.METRICS, 1.0)
+    assert ev.query_metrics([], {"x"}) == dict.fromkeys(ev.METRICS, 0.0)
     # two relevant documents at ranks 1 and 3: nDCG = (1 + 1/2) / (1 + 1/log2(3))
     assert ev.ndcg_at_k(["r1", "n", "r2"], {"r1", "r2"}, 10) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
     # ideal DCG is cut at k: 3 relevant, k = 1

@@ -27,12 +27,10 @@ quarantine as 'unreadable'. Regular files and symlinks are checked by separate t
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import random
 import stat
-import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,7 +176,7 @@ def build_landing(root: Path, blns: list[str] | None) -> Landing:
     add(
         "control/gamma.md",
         "# Gamma\n\n## Tides\n\nThe tide tables were printed on blue paper in 1987.\n\n"
-        "## Crew\n\nMarguerite and Søren mend the nets on Thursdays.\n".encode("utf-8"),
+        "## Crew\n\nMarguerite and Søren mend the nets on Thursdays.\n".encode(),
         DOCUMENT,
         [
             "# Gamma\n\n## Tides\n\nThe tide tables were printed on blue paper in 1987.\n\n"

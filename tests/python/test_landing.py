@@ -39,7 +39,9 @@ def test_linked_folder_cycles_are_walked_once(tmp_path: Path) -> None:
 def test_unreadable_file_is_an_error_not_an_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "locked.txt").write_text("secret")
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path).endswith("locked.txt") else real_access(path, mode))
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if str(path).endswith("locked.txt") else real_access(path, mode)
+    )
     assert "not readable" in by_path(tmp_path)["locked.txt"]["error"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -14,8 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from python_udfs import parsing  # noqa: E402
-from python_udfs.cleaning import clean_text
-from pdf_samples import encrypt_pdf, one_page_pdf  # noqa: E402
+from python_udfs.cleaning import clean_text  # noqa: E402
 from python_udfs.parsing import (  # noqa: E402
     FILE_TYPES,
     REASONS,
@@ -28,6 +26,8 @@ from python_udfs.parsing import (  # noqa: E402
     detect_file_type,
     parse_document,
 )
+
+from pdf_samples import encrypt_pdf, one_page_pdf  # noqa: E402
 
 
 def only_record(result: ParseResult) -> ParsedRecord:
@@ -282,7 +282,7 @@ def test_text_utf16_file_with_bom() -> None:
 def test_cjk_and_emoji_preserved() -> None:
     text = "日本語のテキスト。中文文本。한국어 텍스트 🎉👩‍💻"
     assert only_record(parse_document("a.txt", text.encode("utf-8"))).text == text
-    assert only_record(parse_document("a.md", f"# 标题 🚀\n\n{text}".encode("utf-8"))).title == "标题 🚀"
+    assert only_record(parse_document("a.md", f"# 标题 🚀\n\n{text}".encode())).title == "标题 🚀"
     html = f"<html><head><title>タイトル</title></head><body><p>{text}</p></body></html>"
     html_record = only_record(parse_document("a.html", html.encode("utf-8")))
     assert html_record.text == text

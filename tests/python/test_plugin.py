@@ -139,7 +139,9 @@ def test_plugin_class_configures_a_connection() -> None:
     with duckdb.connect() as fresh:
         instance.configure_connection(fresh)
         assert fresh.execute("select docvec_max_seq_length(null)").fetchone() == (256,)
-        (loaded,) = fresh.execute("select count(*) from duckdb_extensions() where loaded and extension_name in ('vss', 'fts')").fetchone()
+        (loaded,) = fresh.execute(
+            "select count(*) from duckdb_extensions() where loaded and extension_name in ('vss', 'fts')"
+        ).fetchone()
         assert loaded == 2
 
 
@@ -166,7 +168,7 @@ def test_chunk_offsets_match_duckdb_substring(conn, max_tokens: int, overlap: in
     ).fetchall()
     assert len(rows) >= (2 if max_tokens < 256 else 1)
     tok = load_tokenizer()
-    for index, start, end, text, n_tokens, sliced, n_chars in rows:
+    for _index, start, end, text, n_tokens, sliced, n_chars in rows:
         assert text == sliced
         assert n_chars == end - start
         assert n_tokens == tok.count(text) <= max_tokens
@@ -206,7 +208,9 @@ def test_chunk_over_a_table_of_documents(conn) -> None:
             """
             select id, count(c.chunk_text)
             from docs left join (
-                select id as cid, unnest(docvec_chunk(text, file_type, 'markdown_sections', 64, 8, null), recursive := true)
+                select
+                    id as cid,
+                    unnest(docvec_chunk(text, file_type, 'markdown_sections', 64, 8, null), recursive := true)
                 from docs
             ) c on c.cid = docs.id
             group by id order by id

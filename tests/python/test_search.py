@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DBT, SHARED, DbtProject
 from python_udfs.search import MODES, SearchFilters, connect, reciprocal_rank_fusion, search
+
+from conftest import DBT, SHARED, DbtProject
 
 CANARY = "CANARY-HR-7f3a"
 CANARY_QUERY = "CANARY-HR-7f3a quarterly retention bonus pool credits"
@@ -57,12 +58,17 @@ def test_no_groups_means_no_access(conn) -> None:
 
 
 def test_filters_on_path_type_and_metadata(conn) -> None:
-    by_prefix = search(conn, "fish", k=10, mode="keyword", filters=SearchFilters(groups=("public", "staff"), path_prefix="handbook/"))
+    by_prefix = search(
+        conn, "fish", k=10, mode="keyword", filters=SearchFilters(groups=("public", "staff"), path_prefix="handbook/")
+    )
     assert by_prefix and all(h.source_path.startswith("handbook/") for h in by_prefix)
-    by_type = search(conn, "pH calibration", k=10, mode="hybrid", filters=SearchFilters(groups=("public", "staff"), file_type="pdf"))
+    by_type = search(
+        conn, "pH calibration", k=10, mode="hybrid", filters=SearchFilters(groups=("public", "staff"), file_type="pdf")
+    )
     assert by_type and all(h.source_path.endswith(".pdf") for h in by_type)
     category = conn.execute(
-        "select json_extract_string(metadata, '$.category') from search_index where source_path = 'records/faq.json' limit 1"
+        "select json_extract_string(metadata, '$.category') from search_index"
+        " where source_path = 'records/faq.json' limit 1"
     ).fetchone()[0]
     by_meta = search(conn, "produce box", k=10, mode="hybrid",
                      filters=SearchFilters(groups=("public",), metadata=(("category", category),)))
@@ -108,7 +114,8 @@ def test_cli_json_and_table(sample_build: DbtProject) -> None:
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert len(hits) == 3 and hits[0]["source_path"] == "web/visit.html"
-    assert set(hits[0]) >= {"chunk_id", "score", "source_path", "title", "section", "start_char", "end_char", "chunk_text"}
+    expected_keys = {"chunk_id", "score", "source_path", "title", "section", "start_char", "end_char", "chunk_text"}
+    assert set(hits[0]) >= expected_keys
     table = run_cli(sample_build, "glasshouse visitors", "--mode", "keyword", "--k", "2")
     assert table.returncode == 0 and " 1. " in table.stdout and "web/visit.html" in table.stdout
 
