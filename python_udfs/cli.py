@@ -1,4 +1,5 @@
-"""The `docvec` command: search the warehouse from a shell, and measure retrieval quality (`eval`)."""
+"""The `docvec` command: search the warehouse from a shell, measure retrieval quality (`eval`), and
+trace column lineage (`lineage`)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--keyword-weight", type=float, default=1.0, help="hybrid: weight of the BM25 ranking")
     find.add_argument("--rrf-k", type=int, default=60, help="hybrid: reciprocal rank fusion constant")
     find.add_argument("--candidates", type=int, default=100, help="hybrid: depth of each fused ranking")
+    find.add_argument("--exact", action="store_true",
+                      help="rank vectors by a full scan instead of the HNSW index (for evaluation)")
     find.add_argument("--format", choices=("table", "json"), default="table")
     find.add_argument("--db", default=None, help="DuckDB file (default: env DOCVEC_DB_PATH or docvec.duckdb)")
     find.add_argument("--model-path", default=os.environ.get("DOCVEC_MODEL_PATH") or None,
@@ -78,6 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
                           help="folder for the landing files, questions CSV, dbt target and logs "
                                "(default: $XDG_CACHE_HOME or ~/.cache, then docvec/eval/<name>-<hash>)")
     evaluate.add_argument("--quiet", action="store_true", help="do not echo dbt's output to stderr")
+
+    trace = commands.add_parser(
+        "lineage",
+        help="column-level lineage of a table column, from dbt's compiled manifest",
+        description=(
+            "Print where a column comes from (upstream, down to the landing source and seeds) or what is "
+            "built from it (downstream), resolved by sqlglot over the compiled SQL of the dbt models. "
+            "Needs target/manifest.json with compiled SQL: run `dbt compile` or `dbt docs generate` first."
+        ),
+    )
+    trace.add_argument("column", nargs="?", metavar="TABLE.COLUMN",
+                       help="e.g. search_index.chunk_text, or landing.documents.file_path for the source")
+    trace.add_argument("--direction", choices=("upstream", "downstream"), default="upstream")
+    trace.add_argument("--format", choices=("tree", "json"), default="tree")
+    trace.add_argument("--manifest", default=None,
+                       help="dbt manifest (default: $DBT_TARGET_PATH or target, then /manifest.json)")
+    trace.add_argument("--write-docs", nargs="?", const="models/docs/column_lineage.md", default=None,
+                       metavar="PATH", help="write the dbt docs page of the public tables' column lineage "
+                                           "(default models/docs/column_lineage.md)")
     return parser
 
 
@@ -105,6 +127,24 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lineage(args: argparse.Namespace) -> int:
+    from .lineage import LineageError, lineage_from_manifest, lineage_report, write_docs
+
+    if not args.column and not args.write_docs:
+        print("docvec: lineage needs TABLE.COLUMN or --write-docs", file=sys.stderr)
+        return 2
+    try:
+        lineage = lineage_from_manifest(args.manifest)
+        if args.write_docs:
+            print(f"wrote {write_docs(lineage, args.write_docs)}", file=sys.stderr)
+        if args.column:
+            print(lineage_report(lineage, args.column, direction=args.direction, fmt=args.format))
+    except LineageError as error:
+        print(f"docvec: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def format_table(results: Sequence[SearchResult], width: int | None = None) -> str:
     if not results:
         return "no results"
@@ -125,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "eval":
         return _eval(args)
+    if args.command == "lineage":
+        return _lineage(args)
     filters = SearchFilters(
         groups=args.groups, path_prefix=args.path_prefix, file_type=args.file_type, metadata=tuple(args.meta)
     )
@@ -132,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with connect(args.db or default_db_path()) as conn:
             results = search(conn, args.query, k=args.k, mode=args.mode, filters=filters,
                              model_path=args.model_path, weights=(args.vector_weight, args.keyword_weight),
-                             rrf_k=args.rrf_k, candidates=args.candidates)
+                             rrf_k=args.rrf_k, candidates=args.candidates, exact=args.exact)
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
         return 2
