@@ -291,7 +291,7 @@ class QueryResolver:
     def select(self, select: exp.Select, ctes: Mapping[str, Relation]) -> Relation:
         """A SELECT: its FROM items, then each projection (stars expanded)."""
         sources = self.from_items(select, ctes)
-        outer = {join.this.alias_or_name.lower() for join in select.args.get("joins") or () if join.side}
+        outer = {j.this.alias_or_name.lower() for j in select.args.get("joins") or () if j.side == "LEFT"}
         columns: dict[str, Lineage] = {}
         fallbacks: list[Relation] = []
         open_parts: list[Lineage] = []
