@@ -120,7 +120,7 @@ def merge(*lineages: Lineage) -> Lineage:
 
 def derive(lineage: Lineage) -> Lineage:
     """The same upstream columns, every edge marked derived."""
-    return {ref: DERIVED for ref in lineage}
+    return dict.fromkeys(lineage, DERIVED)
 
 
 @dataclass
@@ -355,7 +355,7 @@ class QueryResolver:
         if isinstance(item, exp.Table) and isinstance(item.this, exp.Func):
             name = function_name(item.this)
             kind = "file" if name in FILE_READING_TABLE_FUNCTIONS else "function"
-            node = self.catalog.outside_node(kind, item.this.sql(dialect=DIALECT))
+            node = self.catalog.outside_node(kind, describe_call(item.this))
             return item.alias or name, Relation({}, rows={ColumnRef(node, ROWS): COPY}, open_node=node)
         if isinstance(item, exp.Table):
             if not item.db and item.name.lower() in ctes:
@@ -376,7 +376,7 @@ class QueryResolver:
         alias = item.args.get("alias")
         names = [c.name.lower() for c in alias.columns] if alias and alias.columns else []
         if names:
-            return Relation({name: lineage for name in names})
+            return Relation(dict.fromkeys(names, lineage))
         return Relation({}, open_lineage=lineage)
 
     def expression(
@@ -476,7 +476,7 @@ def rename_columns(relation: Relation, alias: exp.Expression | None) -> Relation
         return relation
     columns = list(relation.columns.items())
     renamed = {new: lineage for new, (_, lineage) in zip(names, columns)}
-    renamed.update({old: lineage for old, lineage in columns[len(names):]})
+    renamed.update(dict(columns[len(names):]))
     return Relation(renamed, relation.rows, relation.open_lineage, relation.open_node, relation.fallbacks)
 
 
@@ -620,16 +620,7 @@ def model_order(manifest: Mapping[str, Any]) -> list[str]:
 
 def sql_model_lineage(node: Mapping[str, Any], catalog: Catalog) -> tuple[dict[str, Lineage], list[str]]:
     """Output columns of a SQL model (declared columns included) with their lineage."""
-    code = node.get("compiled_code")
-    if not code:
-        raise LineageError(
-            f"{node['unique_id']} has no compiled SQL in the manifest: run `dbt compile` "
-            "(or `dbt docs generate`) first; `dbt parse` alone does not compile"
-        )
-    try:
-        tree = sqlglot.parse_one(catalog.substitute(code), dialect=DIALECT)
-    except sqlglot.errors.ParseError as error:
-        raise LineageError(f"{node['unique_id']}: sqlglot cannot parse the compiled SQL: {error}") from error
+    tree = parse_compiled(node, catalog)
     resolver = QueryResolver(catalog, node["name"])
     relation = resolver.query(tree, {})
     columns = dict(relation.columns)
@@ -641,6 +632,20 @@ def sql_model_lineage(node: Mapping[str, Any], catalog: Catalog) -> tuple[dict[s
             columns[declared] = found or {}
     columns[ROWS] = relation.rows
     return columns, resolver.unresolved
+
+
+def parse_compiled(node: Mapping[str, Any], catalog: Catalog) -> exp.Expression:
+    """A SQL model's compiled code parsed by sqlglot (external sources as placeholder tables)."""
+    code = node.get("compiled_code")
+    if not code:
+        raise LineageError(
+            f"{node['unique_id']} has no compiled SQL in the manifest: run `dbt compile` "
+            "(or `dbt docs generate`) on the whole project first; `dbt parse` alone does not compile"
+        )
+    try:
+        return sqlglot.parse_one(catalog.substitute(code), dialect=DIALECT)
+    except sqlglot.errors.ParseError as error:
+        raise LineageError(f"{node['unique_id']}: sqlglot cannot parse the compiled SQL: {error}") from error
 
 
 def python_model_lineage(node: Mapping[str, Any], catalog: Catalog) -> tuple[dict[str, Lineage], list[str]]:
@@ -735,12 +740,11 @@ def direct_file_reads(manifest: Mapping[str, Any]) -> list[str]:
 
 def file_reads(node: Mapping[str, Any], catalog: Catalog) -> list[tuple[str, str]]:
     """(function, call) of each file-reading call or file path in a model's compiled code."""
-    code = node.get("compiled_code") or node.get("raw_code") or ""
     readers = FILE_READING_TABLE_FUNCTIONS | FILE_READING_UDFS
     if node.get("language") == "python":
         pattern = rf"\b({'|'.join(sorted(readers))})\s*\("
-        return [(m.group(1), m.group(0)) for m in re.finditer(pattern, code)]
-    tree = sqlglot.parse_one(catalog.substitute(code), dialect=DIALECT)
+        return [(m.group(1), m.group(0)) for m in re.finditer(pattern, node.get("raw_code") or "")]
+    tree = parse_compiled(node, catalog)
     reads = [(function_name(f), describe_call(f)) for f in tree.find_all(exp.Func) if function_name(f) in readers]
     for table in tree.find_all(exp.Table):
         if isinstance(table.this, exp.Identifier) and not table.db and looks_like_file(table.name):
