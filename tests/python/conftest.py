@@ -108,3 +108,11 @@ def sample_build(make_project: Callable[..., DbtProject]) -> DbtProject:
     project = make_project("sample")
     project.build_result = project.dbt("build")
     return project
+
+
+@pytest.fixture(scope="session")
+def parsed_manifest(make_project: Callable[..., DbtProject]) -> tuple[DbtProject, Path]:
+    """`dbt parse` of the project (no database work) into a temporary target: the project and its manifest.json."""
+    project = make_project("parsed", copy=False)
+    project.dbt("parse")
+    return project, project.workdir / "target" / "manifest.json"
