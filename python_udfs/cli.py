@@ -97,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--format", choices=("tree", "json"), default="tree")
     trace.add_argument("--manifest", default=None,
                        help="dbt manifest (default: $DBT_TARGET_PATH or target, then /manifest.json)")
-    trace.add_argument("--write-docs", nargs="?", const="models/docs/column_lineage.md", default=None,
-                       metavar="PATH", help="write the dbt docs page of the public tables' column lineage "
-                                           "(default models/docs/column_lineage.md)")
+    trace.add_argument("--write-docs", nargs="?", const="", default=None, metavar="PATH",
+                       help="write the dbt docs page of the public tables' column lineage "
+                            "(default: the project's models/docs/column_lineage.md)")
     return parser
 
 
@@ -130,13 +130,13 @@ def _eval(args: argparse.Namespace) -> int:
 def _lineage(args: argparse.Namespace) -> int:
     from .lineage import LineageError, lineage_from_manifest, lineage_report, write_docs
 
-    if not args.column and not args.write_docs:
+    if not args.column and args.write_docs is None:
         print("docvec: lineage needs TABLE.COLUMN or --write-docs", file=sys.stderr)
         return 2
     try:
         lineage = lineage_from_manifest(args.manifest)
-        if args.write_docs:
-            print(f"wrote {write_docs(lineage, args.write_docs)}", file=sys.stderr)
+        if args.write_docs is not None:
+            print(f"wrote {write_docs(lineage, args.write_docs or None)}", file=sys.stderr)
         if args.column:
             print(lineage_report(lineage, args.column, direction=args.direction, fmt=args.format))
     except LineageError as error:

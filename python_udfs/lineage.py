@@ -490,6 +490,7 @@ class ColumnLineage:
     nodes: dict[str, Node]
     upstream: dict[ColumnRef, tuple[Edge, ...]]
     unresolved: list[str] = field(default_factory=list)
+    project_root: Path | None = None
 
     def downstream(self) -> dict[ColumnRef, tuple[Edge, ...]]:
         """The inverted edges: for each column, the columns built from it."""
@@ -581,7 +582,8 @@ def build_lineage(manifest: Mapping[str, Any]) -> ColumnLineage:
         catalog.nodes[unique_id] = Node(unique_id, model.name, "model", tuple(c for c in columns if c != ROWS))
         for column, lineage in columns.items():
             upstream[ColumnRef(unique_id, column)] = tuple(sorted(Edge(ref, kind) for ref, kind in lineage.items()))
-    return ColumnLineage(catalog.nodes, upstream, unresolved)
+    roots = {n.get("root_path") for n in manifest["nodes"].values() if n.get("root_path")}
+    return ColumnLineage(catalog.nodes, upstream, unresolved, Path(roots.pop()) if len(roots) == 1 else None)
 
 
 def catalog_from_manifest(manifest: Mapping[str, Any]) -> Catalog:
@@ -872,9 +874,9 @@ def docs_markdown(lineage: ColumnLineage, tables: Sequence[str] = PUBLIC_TABLES)
     return "\n".join(lines) + "\n"
 
 
-def write_docs(lineage: ColumnLineage, path: str | Path = DOCS_PATH) -> Path:
-    """Write the docs page where dbt picks it up (models/docs/column_lineage.md)."""
-    path = Path(path)
+def write_docs(lineage: ColumnLineage, path: str | Path | None = None) -> Path:
+    """Write the docs page where dbt picks it up (default: the project's models/docs/column_lineage.md)."""
+    path = Path(path) if path else (lineage.project_root or Path()) / DOCS_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(docs_markdown(lineage), encoding="utf-8")
     return path

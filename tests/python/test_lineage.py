@@ -419,3 +419,11 @@ def test_golden_questions_file_is_read_through_a_source(
     only = {**compiled, "nodes": {unique_id: compiled["nodes"][unique_id]}}
     assert direct_file_reads(only) == []
     assert any(d.startswith("source.") for d in compiled["nodes"][unique_id]["depends_on"]["nodes"])
+
+
+def test_cli_writes_the_docs_page(manifest_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "column_lineage.md"
+    assert cli.main(["lineage", "--write-docs", str(target), "--manifest", str(manifest_path)]) == 0
+    committed = PROJECT_ROOT / "models" / "docs" / "column_lineage.md"
+    assert target.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+    assert cli.main(["lineage", "--manifest", str(manifest_path)]) == 2
