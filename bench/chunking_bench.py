@@ -195,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     n_bytes = sum(len(d.text.encode("utf-8")) for d in documents)
     print(f"{len(documents)} documents, {n_bytes / 1e6:.1f} MB of cleaned text (loaded in {load_seconds:.1f}s)")
 
-    splitters = {"docvec chunk_text (recursive)": _ours(tokenizer), "langchain RecursiveCharacterTextSplitter": _langchain()}
+    splitters = {
+        "docvec chunk_text (recursive)": _ours(tokenizer),
+        "langchain RecursiveCharacterTextSplitter": _langchain(),
+    }
     for split in splitters.values():  # warm-up: imports, regex compilation, tokenizer caches
         for d in documents[:5]:
             split(d.text)
@@ -236,8 +239,14 @@ def main(argv: list[str] | None = None) -> int:
             "mb": round(n_bytes / 1e6, 3),
         },
         "settings": {
-            "docvec": f"chunk_text(method='recursive', max_tokens={MAX_TOKENS}, overlap_tokens={OVERLAP_TOKENS}, file_type='markdown')",
-            "langchain": f"RecursiveCharacterTextSplitter.from_huggingface_tokenizer(all-MiniLM-L6-v2 tokenizer, chunk_size={MAX_TOKENS - 2}, chunk_overlap={OVERLAP_TOKENS})",
+            "docvec": (
+                f"chunk_text(method='recursive', max_tokens={MAX_TOKENS}, overlap_tokens={OVERLAP_TOKENS}, "
+                "file_type='markdown')"
+            ),
+            "langchain": (
+                "RecursiveCharacterTextSplitter.from_huggingface_tokenizer(all-MiniLM-L6-v2 tokenizer, "
+                f"chunk_size={MAX_TOKENS - 2}, chunk_overlap={OVERLAP_TOKENS})"
+            ),
             "repeat": args.repeat,
         },
         "results": results,
@@ -253,7 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         markdown_table(
             ["splitter", "docs/s", "MB/s", "chunks", "mean tokens", "max tokens", "chunks > 256 tokens"],
             [
-                [r["splitter"], r["docs_per_s"], r["mb_per_s"], r["chunks"], r["mean_tokens"], r["max_tokens"], r["over_limit"]]
+                [
+                    r["splitter"], r["docs_per_s"], r["mb_per_s"], r["chunks"],
+                    r["mean_tokens"], r["max_tokens"], r["over_limit"],
+                ]
                 for r in results
             ],
         )

@@ -285,7 +285,11 @@ def scifact_eval(backends: list[str], n_docs: int | None, n_queries: int | None,
 
 
 def _rate(n: int, tokens: int, seconds: float) -> dict:
-    return {"seconds": round(seconds, 2), "texts_per_s": round(n / seconds, 2), "tokens_per_s": round(tokens / seconds, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "texts_per_s": round(n / seconds, 2),
+        "tokens_per_s": round(tokens / seconds, 1),
+    }
 
 
 def throughput(
@@ -397,7 +401,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from python_udfs.embedding import (
-        DEFAULT_BATCH_SIZE, READ_STEP, cpu_threads, ensure_onnx_export, int8_quantization_config,
+        DEFAULT_BATCH_SIZE,
+        READ_STEP,
+        cpu_threads,
+        ensure_onnx_export,
+        int8_quantization_config,
     )
     from python_udfs.tokens import resolve_model_path
 
@@ -407,7 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     texts = sample_chunk_texts(args.n)
     counts = token_counts(texts)
     tokens = int(counts.sum())
-    print(f"{len(texts)} chunk texts, {tokens:,} tokens (mean {counts.mean():.0f}), sampled in {time.perf_counter() - started:.0f}s")
+    print(
+        f"{len(texts)} chunk texts, {tokens:,} tokens (mean {counts.mean():.0f}), "
+        f"sampled in {time.perf_counter() - started:.0f}s"
+    )
 
     export_started = time.perf_counter()
     if any(b.startswith("onnx") for b in backends):
@@ -475,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.experiments:
         report["experiments"] = {
             "n_texts": min(args.experiments, len(texts)),
-            "results": experiments(texts[: args.experiments], int(counts[: args.experiments].sum()), args.repeat, DEFAULT_BATCH_SIZE),
+            "results": experiments(
+                texts[: args.experiments], int(counts[: args.experiments].sum()), args.repeat, DEFAULT_BATCH_SIZE
+            ),
         }
 
     if not args.skip_scifact:
@@ -507,17 +520,24 @@ def print_report(report: dict, backends: list[str]) -> None:
             f"{r['ratio_vs_plain']:.2f}", f"{r['cpu_ratio_vs_plain']:.2f}", cos,
         ])
     print()
-    print(f"CPU, {settings['n_texts']} chunk texts ({settings['mean_tokens']} tokens on average), best of {settings['repeat']}:")
+    print(
+        f"CPU, {settings['n_texts']} chunk texts ({settings['mean_tokens']} tokens on average), "
+        f"best of {settings['repeat']}:"
+    )
     print(markdown_table(
         ["path", "texts/s", "tokens/s", "texts per CPU-s", "vs (a) wall", "vs (a) per CPU-s", "cosine to torch"], rows
     ))
     print()
-    print(markdown_table(["batching", "real tokens / computed positions"], [[k, v] for k, v in report["padding_efficiency"].items()]))
+    print(markdown_table(
+        ["batching", "real tokens / computed positions"], [[k, v] for k, v in report["padding_efficiency"].items()]
+    ))
     if isinstance(report.get("cuda"), dict):
         cuda = report["cuda"]
         print()
         print(f"CUDA ({cuda['device']}):")
-        print(markdown_table(["path", "texts/s"], [[k, v["texts_per_s"]] for k, v in cuda.items() if isinstance(v, dict)]))
+        print(markdown_table(
+            ["path", "texts/s"], [[k, v["texts_per_s"]] for k, v in cuda.items() if isinstance(v, dict)]
+        ))
     else:
         print("\nCUDA not available")
     if "experiments" in report:
@@ -525,7 +545,10 @@ def print_report(report: dict, backends: list[str]) -> None:
         print(f"Hot-path variants ({report['experiments']['n_texts']} texts):")
         print(markdown_table(
             ["backend", "variant", "texts/s", "tokens/s"],
-            [[r["backend"], r["variant"], r["texts_per_s"], r["tokens_per_s"]] for r in report["experiments"]["results"]],
+            [
+                [r["backend"], r["variant"], r["texts_per_s"], r["tokens_per_s"]]
+                for r in report["experiments"]["results"]
+            ],
         ))
     if "scifact" in report:
         sf = report["scifact"]
@@ -533,7 +556,10 @@ def print_report(report: dict, backends: list[str]) -> None:
         print(f"SciFact nDCG@10 ({sf['queries']} train queries, {sf['documents']} documents):")
         print(markdown_table(
             ["backend", "nDCG@10", "Δ vs torch (points)", "docs/s"],
-            [[b, e["ndcg@10"], e.get("delta_points_vs_torch", "—"), e["docs_per_s"]] for b, e in sf["backends"].items()],
+            [
+                [b, e["ndcg@10"], e.get("delta_points_vs_torch", "—"), e["docs_per_s"]]
+                for b, e in sf["backends"].items()
+            ],
         ))
 
 

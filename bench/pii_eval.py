@@ -167,7 +167,8 @@ def gen_phone(rng: random.Random) -> str:
         )  # fmt: skip
     if kind == 9:  # Spain mobile, Italy Rome, Netherlands Amsterdam
         return rng.choice(
-            [f"+34 6{_digits(rng, 2)} {_digits(rng, 3)} {_digits(rng, 3)}", f"+39 06 {_digits(rng, 4)} {_digits(rng, 4)}",
+            [f"+34 6{_digits(rng, 2)} {_digits(rng, 3)} {_digits(rng, 3)}",
+             f"+39 06 {_digits(rng, 4)} {_digits(rng, 4)}",
              f"+31 20 {rng.randint(200, 799)} {_digits(rng, 4)}"]
         )  # fmt: skip
     if kind == 10:  # Switzerland Zurich, Ireland Dublin, Sweden Stockholm
@@ -379,8 +380,8 @@ GENERATORS: dict[str, Callable[[random.Random], str]] = {
 
 # Contexts: "{}" is where the value goes.
 _CONTEXTS: dict[str, list[str]] = {
-    "EMAIL": ["Contact {} for access.", "Send the report to <{}>.", "mailto:{}", '"email": "{}",', "From: Jane Doe <{}>",
-              "Reviewer: {}", "(cc {})"],
+    "EMAIL": ["Contact {} for access.", "Send the report to <{}>.", "mailto:{}", '"email": "{}",',
+              "From: Jane Doe <{}>", "Reviewer: {}", "(cc {})"],
     "PHONE": ["Call {} for support.", "Phone: {}", "Tel. {} (office hours)", '"phone": "{}",', "Mobile {}; fax none.",
               "reach me at {}."],
     "CREDIT_CARD": ["Card number {} was charged.", "cc={}", '"card": "{}"', "Pay with {}, exp 12/27."],
@@ -870,7 +871,8 @@ def main(argv: list[str] | None = None) -> int:
     touched = sum(
         1 for d in docs for _, s, e in d.lookalikes for f in find_pii(d.text) if f.start < e and s < f.end
     )
-    print(f"## Labelled set (seed {args.seed}): {len(docs)} documents, {sum(len(d.spans) for d in docs)} planted values, "
+    print(f"## Labelled set (seed {args.seed}): {len(docs)} documents, "
+          f"{sum(len(d.spans) for d in docs)} planted values, "
           f"{n_look} look-alikes ({touched} touched)\n")  # fmt: skip
     print(score_table(scores))
     for line in errors(detect, docs, limit=20):
