@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build install test docs serve-docs bench clean
+.PHONY: build install test lint docs serve-docs bench clean
 
 build: $(STAMP)
 	$(BIN)/dbt build
@@ -28,6 +28,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests/python
+
+# The linters alone (make test runs them too, in tests/python/test_lint.py).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint models tests
+	$(BIN)/dbt parse --quiet && $(BIN)/dbt-score lint --manifest target/manifest.json
 
 docs: $(STAMP)
 	$(BIN)/dbt docs generate
