@@ -1,6 +1,13 @@
-{#- Post-hook of search_index: (re)builds the BM25 full-text index (DuckDB fts, loaded by the
-    plugin from its pip package) over chunk_text, title and section after every build. Dispatched
-    so that another engine can provide its own index DDL. -#}
+{#- Post-hook of search_index: (re)builds, after every build, the BM25 full-text index (DuckDB
+    fts) over chunk_text, title and section and, unless var search_vector_index is false, the
+    HNSW vector index (DuckDB vss, cosine) over embedding. Both extensions are loaded by the
+    plugin from their pip packages. Dispatched so that another engine can provide its own DDL.
+
+    The HNSW index lives in the DuckDB file: vss only allows that with
+    hnsw_enable_experimental_persistence, whose risk is WAL replay of later changes to the
+    indexed table after a crash. search_index is written once per build (a fresh table, indexed
+    last, never updated afterwards), and the index is rebuilt from the table on every build, so
+    it is never relied on across builds. Searches work without it (exact scan). -#}
 {% macro create_search_indexes(relation) -%}
   {{ return(adapter.dispatch('create_search_indexes', 'docvec')(relation)) }}
 {%- endmacro %}
@@ -14,5 +21,15 @@
     {{ sql_literal(relation.schema ~ '.' ~ relation.identifier) }},
     'chunk_id', 'chunk_text', 'title', 'section',
     stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1
+  );
+  {%- if var('search_vector_index', true) %}
+  set hnsw_enable_experimental_persistence = true;
+  drop index if exists {{ relation.schema }}.{{ relation.identifier }}_hnsw;
+  create index {{ relation.identifier }}_hnsw on {{ relation }} using hnsw (embedding) with (
+    metric = 'cosine',
+    m = {{ var('hnsw_m', 16) | int }},
+    ef_construction = {{ var('hnsw_ef_construction', 128) | int }},
+    ef_search = {{ var('hnsw_ef_search', 64) | int }}
   )
+  {%- endif %}
 {%- endmacro %}

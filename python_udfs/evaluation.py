@@ -30,7 +30,17 @@ from pathlib import Path
 
 import duckdb
 
-from .search import DEFAULT_RRF_K, MODES, reciprocal_rank_fusion
+from .search import (
+    DEFAULT_RRF_K,
+    MODES,
+    RANKING_ORDER,
+    SearchFilters,
+    fts_schema,
+    reciprocal_rank_fusion,
+    score_sql,
+    scored_sql,
+    vector_parameter,
+)
 
 # (metric, k) pairs of `retrieval_metrics`; the depth of every ranking is the largest k.
 METRICS: tuple[tuple[str, int], ...] = (
@@ -193,7 +203,7 @@ class StrategyCorpus:
     def __init__(self, conn: duckdb.DuckDBPyConnection, select_sql: str, params: Sequence = (), *, name: str):
         self.conn = conn
         self.table = name
-        self.fts_schema = f"fts_main_{name}"
+        self.fts_schema = fts_schema(name)
         conn.execute(f"create or replace temp table {self.table} as {select_sql}", list(params))
         self.n_chunks = conn.execute(f"select count(*) from {self.table}").fetchone()[0]
         self.dimension = None
@@ -213,26 +223,26 @@ class StrategyCorpus:
             self._indexed = False
         self.conn.execute(f"drop table if exists {self.table}")
 
-    def __enter__(self) -> "StrategyCorpus":
+    def __enter__(self) -> StrategyCorpus:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _ranked(self, score_sql: str, score_params: list, groups: Sequence[str], limit_docs: int, least: int):
-        # Ranked in SQL like search.py (order by score desc, chunk_id), access groups applied
-        # before ranking; cut where `limit_docs` distinct documents are covered (and >= least chunks).
+    def _ranked(self, mode: str, score_param: object, groups: Sequence[str], limit_docs: int, least: int):
+        # The ranking SQL of search.py (search.scored_sql, search.score_sql, RANKING_ORDER), the
+        # access groups applied before ranking; cut where `limit_docs` distinct documents are
+        # covered (and >= least chunks).
+        if not groups:
+            return []  # an asker with no group may read nothing
+        where, where_params = SearchFilters(groups=tuple(groups)).where()
+        scored = scored_sql(self.table, "chunk_id, document_id", score_sql(mode, self.table, self.dimension), where)
         sql = f"""
-            with scored as (
-                select chunk_id, document_id, {score_sql} as score
-                from {self.table}
-                where list_has_any(access_groups, ?::varchar[])
-            ),
+            with scored as ({scored}),
             ranked as (
                 select chunk_id, document_id, score,
-                       row_number() over (order by score desc, chunk_id) as chunk_rank
+                       row_number() over (order by {RANKING_ORDER}) as chunk_rank
                 from scored
-                where score is not null
             ),
             best as (
                 select document_id, min(chunk_rank) as best_rank from ranked group by document_id
@@ -246,20 +256,17 @@ class StrategyCorpus:
             where chunk_rank <= greatest(cut.last_rank, ?)
             order by chunk_rank
         """
-        return self.conn.execute(sql, [*score_params, list(groups), limit_docs, least]).fetchall()
+        return self.conn.execute(sql, [score_param, *where_params, limit_docs, least]).fetchall()
 
     def vector_ranking(self, vector: Sequence[float], groups: Sequence[str], depth: int, least: int = 0):
         if not self.n_chunks:
             return []
-        return self._ranked(
-            f"array_cosine_similarity(embedding, ?::float[{self.dimension}])",
-            [list(vector)], groups, depth, least,
-        )
+        return self._ranked("vector", vector_parameter(vector), groups, depth, least)
 
     def keyword_ranking(self, query: str, groups: Sequence[str], depth: int, least: int = 0):
         if not self.n_chunks:
             return []
-        return self._ranked(f"{self.fts_schema}.match_bm25(chunk_id, ?)", [query], groups, depth, least)
+        return self._ranked("keyword", query, groups, depth, least)
 
     def rank(
         self, question: Question, modes: Sequence[str], settings: RankingSettings

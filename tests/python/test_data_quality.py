@@ -7,6 +7,8 @@ import shutil
 import duckdb
 import pytest
 
+from python_udfs.plugin import load_extensions
+
 from conftest import DbtProject
 
 
@@ -16,6 +18,7 @@ def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory
     project = DbtProject(workdir, sample_build.source_path)
     shutil.copy(sample_build.db_path, project.db_path)
     with duckdb.connect(str(project.db_path)) as conn:
+        load_extensions(conn, ("vss",))  # search_index has an HNSW index: writing to it needs vss
         chunk_ids = [r[0] for r in conn.execute(
             "select chunk_id from chunks where strategy_id = 'recursive_256' order by chunk_id limit 6"
         ).fetchall()]
