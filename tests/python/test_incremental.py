@@ -53,11 +53,22 @@ def snapshot(project: DbtProject) -> dict[str, list[tuple]]:
         ),
         "search_index": project.query("select chunk_id, text_sha256, embedding from search_index order by 1"),
         "embeddings": project.query("select text_sha256, model_id, embedding from embeddings order by 1, 2"),
+        "retrieval_runs": project.query(
+            "select question_id, strategy_id, mode, rank, chunk_id, score from retrieval_runs order by 1, 2, 3, 4"
+        ),
     }
 
 
-def build(project: DbtProject, *args: str) -> None:
-    project.dbt("build", "--vars", "{embedding_cache_retention_days: 0}", *args)
+def build(project: DbtProject, *args: str) -> str:
+    """`dbt build`; returns dbt's console output."""
+    return project.dbt("build", "--vars", "{embedding_cache_retention_days: 0}", *args).stdout
+
+
+# One golden question about the scenario's corpus, so that retrieval_runs has something to rank.
+GOLDEN = (
+    "question_id,question,relevant_source_path,relevant_record_key,groups,answer_phrase\n"
+    "q1,When is the tilapia unit checked?,tilapia.md,,public,checked at dawn and dusk\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,28 +77,35 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
     landing = workdir / "landing"
     landing.mkdir()
     write_corpus(landing)
-    return DbtProject(workdir, landing, project_dir=copy_project(workdir / "project"))
+    project_dir = copy_project(workdir / "project")
+    (project_dir / "seeds" / "golden_questions.csv").write_text(GOLDEN)
+    return DbtProject(workdir, landing, project_dir=project_dir)
 
 
 def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     landing = project.source_path
 
     # Initial build: every distinct chunk text is embedded once, shared texts only once.
-    build(project)
+    output = build(project)
     before = texts(project)
     assert last_run(project) == (len(before), 0)
     assert project.query("select count(*) from embeddings")[0][0] == len(before)
+    assert "retrieval_runs: ranking 1 questions" in output
+    assert project.query("select count(*) from retrieval_runs")[0][0] > 0
 
-    # No change: nothing embedded, every public table identical.
+    # No change: nothing embedded, every public table identical, the rankings reused unranked.
     state = snapshot(project)
-    build(project)
+    output = build(project)
     assert last_run(project) == (0, len(before))
     assert snapshot(project) == state
+    assert "retrieval_runs: inputs unchanged" in output
+    assert "retrieval_runs: ranking" not in output
 
-    # Add a file: only its chunks are embedded.
+    # Add a file: only its chunks are embedded; the questions are ranked again over the new corpus.
     shutil.copy(landing / "kale.md", landing / "spinach.md")
     (landing / "spinach.md").write_text((landing / "kale.md").read_text().replace("kale", "spinach"))
-    build(project)
+    output = build(project)
+    assert "retrieval_runs: ranking 1 questions" in output
     after = texts(project)
     assert last_run(project)[0] == len(after - before) > 0
     before = after
