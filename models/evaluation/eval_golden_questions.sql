@@ -1,15 +1,11 @@
 {#- The golden questions of this build, one row per question and relevant document: the seed
-    seeds/golden_questions.csv, or the CSV file named by var `golden_questions_path` (same columns;
-    `docvec eval --beir` writes one). Groups are the asker's, separated by ';' (empty: public). -#}
+    seeds/golden_questions.csv, or the CSV file named by var `golden_questions_path` (source
+    evaluation.golden_questions_file; same columns; `docvec eval --beir` writes one). Groups are the asker's, separated by ';' (empty: public). -#}
 {%- set path = var('golden_questions_path') -%}
 
 with source as (
     {%- if path %}
-        select *
-        from read_csv(
-            {{ sql_literal(path | string) }},
-            header = true, delim = ',', quote = '"', escape = '"', all_varchar = true
-        )
+        select * from {{ source('evaluation', 'golden_questions_file') }}
     {%- else %}
         select * from {{ ref('golden_questions') }}
     {%- endif %}

@@ -404,10 +404,6 @@ def test_cli_prints_the_tree_and_json(manifest_path: Path, capsys: pytest.Captur
     assert "its columns: chunk_id," in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: with var golden_questions_path set, eval_golden_questions calls read_csv on the "
-    "file itself instead of reading a dbt source; remove this marker once it reads a source"
-))
 def test_golden_questions_file_is_read_through_a_source(
     make_project: Callable[..., DbtProject], tmp_path: Path
 ) -> None:
