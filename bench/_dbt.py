@@ -45,17 +45,26 @@ class Warehouse:
     def db_path(self) -> Path:
         return self.workdir / "docvec.duckdb"
 
+    peak_rss_bytes: int = 0  # of the last build: the dbt process and every child it waited for
+
     def build(self, *args: str) -> float:
-        """`dbt build`; returns wall seconds. Raises with dbt's output on failure."""
+        """`dbt build`; returns wall seconds and records the build's peak RSS. Raises on failure."""
         env = dict(os.environ, DOCVEC_DB_PATH=str(self.db_path), DOCVEC_SOURCE_PATH=str(self.source_path),
                    HF_HUB_OFFLINE="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
         command = [DBT, "build", "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
                    "--target-path", str(self.workdir / "target"), "--log-path", str(self.workdir / "logs"), *args]
+        output = self.workdir / "dbt-build-output.txt"
         started = time.perf_counter()
-        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        with output.open("w") as sink:
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+            # wait4 gives this one child's resource usage (Linux: ru_maxrss in KiB, the largest of
+            # the process and its waited-for descendants), so each build is measured on its own.
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
-        if result.returncode != 0:
-            raise RuntimeError(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+        self.peak_rss_bytes = usage.ru_maxrss * 1024
+        if process.returncode != 0:
+            raise RuntimeError(f"dbt build failed:\n{output.read_text()[-8000:]}")
         return seconds
 
     def query(self, sql: str) -> list[tuple]:

@@ -51,15 +51,17 @@ def run(n_files: int, change_fraction: float = 0.01) -> dict[str, object]:
         warehouse = Warehouse(workdir, landing)
         steps = {}
         seconds = warehouse.build()
-        steps["full build"] = {"seconds": seconds, **warehouse.last_run()}
+        steps["full build"] = {"seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
+                               **warehouse.last_run()}
         seconds = warehouse.build()
-        steps["no-op rebuild"] = {"seconds": seconds, **warehouse.last_run()}
+        steps["no-op rebuild"] = {"seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
+                                  **warehouse.last_run()}
         changed = random.Random(1).sample(files, max(1, round(len(files) * change_fraction)))
         for n, path in enumerate(changed):
             edit_one_paragraph(path, n)
         seconds = warehouse.build()
         steps[f"rebuild after editing {len(changed)} files ({change_fraction:.0%})"] = {
-            "seconds": seconds, **warehouse.last_run()
+            "seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20, **warehouse.last_run()
         }
     full = steps["full build"]["seconds"]
     for step in steps.values():
@@ -71,14 +73,14 @@ def markdown(result: dict[str, object]) -> str:
     lines = [
         f"Machine: {result['machine']}; {result['files']} files ({result['megabytes']:.1f} MB).",
         "",
-        "| step | seconds | % of full build | texts embedded | vectors reused | embed s | PII s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| step | seconds | % of full build | texts embedded | vectors reused | embed s | PII s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, step in result["steps"].items():
         lines.append(
             f"| {name} | {step['seconds']:.1f} | {100 * step['share_of_full_build']:.1f}% | "
             f"{step['texts_embedded']:,} | {step['embeddings_reused']:,} | {step['embed_seconds'] or 0:.1f} | "
-            f"{step['redact_seconds'] or 0:.2f} |"
+            f"{step['redact_seconds'] or 0:.2f} | {step['peak_rss_mb']:,.0f} |"
         )
     return "\n".join(lines)
 
