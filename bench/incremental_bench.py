@@ -40,33 +40,50 @@ def edit_one_paragraph(path: Path, n: int) -> None:
     path.write_text(text + f" Edited for the incremental benchmark, revision {n}.\n", encoding="utf-8")
 
 
-def run(n_files: int, change_fraction: float = 0.01) -> dict[str, object]:
+def slowest_nodes(workdir: Path, n: int = 5) -> list[tuple[str, float]]:
+    """The n dbt nodes of the last build that took longest (from run_results.json)."""
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    timed = sorted(((r["unique_id"], round(r["execution_time"], 2)) for r in results), key=lambda r: -r[1])
+    return timed[:n]
+
+
+def measured_build(warehouse: Warehouse) -> dict[str, object]:
+    seconds = warehouse.build()
+    return {"seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
+            "slowest_nodes": slowest_nodes(warehouse.workdir), **warehouse.last_run()}
+
+
+def run(n_files: int, change_fraction: float = 0.01, workdir: Path | None = None,
+        progress: Path | None = None) -> dict[str, object]:
+    """Full build, no-op rebuild, 1% edit. `workdir` keeps the warehouse (else a temporary folder);
+    `progress` is rewritten with the steps measured so far after each build."""
     if not CORPUS.is_dir():
         raise SystemExit(f"{CORPUS} not found: this benchmark needs ../shared/datasets/powershell-docs")
     with tempfile.TemporaryDirectory(prefix="docvec-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = workdir or Path(tmp)
         landing = workdir / "landing"
         files = copy_subset(landing, n_files)
         size = sum(f.stat().st_size for f in files)
         warehouse = Warehouse(workdir, landing)
-        steps = {}
-        seconds = warehouse.build()
-        steps["full build"] = {"seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
-                               **warehouse.last_run()}
-        seconds = warehouse.build()
-        steps["no-op rebuild"] = {"seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
-                                  **warehouse.last_run()}
+        result = {"machine": machine(), "files": len(files), "megabytes": size / 1e6, "steps": {}}
+        steps = result["steps"]
+
+        def record(name: str) -> None:
+            steps[name] = measured_build(warehouse)
+            full = steps["full build"]["seconds"]
+            for step in steps.values():
+                step["share_of_full_build"] = step["seconds"] / full
+            if progress:
+                progress.parent.mkdir(parents=True, exist_ok=True)
+                progress.write_text(json.dumps(result, indent=2, default=str))
+
+        record("full build")
+        record("no-op rebuild")
         changed = random.Random(1).sample(files, max(1, round(len(files) * change_fraction)))
         for n, path in enumerate(changed):
             edit_one_paragraph(path, n)
-        seconds = warehouse.build()
-        steps[f"rebuild after editing {len(changed)} files ({change_fraction:.0%})"] = {
-            "seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20, **warehouse.last_run()
-        }
-    full = steps["full build"]["seconds"]
-    for step in steps.values():
-        step["share_of_full_build"] = step["seconds"] / full
-    return {"machine": machine(), "files": len(files), "megabytes": size / 1e6, "steps": steps}
+        record(f"rebuild after editing {len(changed)} files ({change_fraction:.0%})")
+    return result
 
 
 def markdown(result: dict[str, object]) -> str:
@@ -89,10 +106,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=300, help="seeded subset size; 0 = whole corpus")
     parser.add_argument("--out", default="bench/results/incremental.json")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the landing copy and warehouse here (default: a temporary folder)")
     args = parser.parse_args()
-    result = run(args.files)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    result = run(args.files, workdir=args.workdir, progress=out)
     out.write_text(json.dumps(result, indent=2, default=str))
     print(markdown(result))
 
