@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("bench.chunking_bench", [], []),
     ("bench.pii_eval", [], []),
     ("bench.eval_scifact", [], ["--max-queries", "50"]),
+    ("bench.latency_bench", [], ["--quick"]),
 ]
 
 
