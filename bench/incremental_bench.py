@@ -54,18 +54,28 @@ def measured_build(warehouse: Warehouse) -> dict[str, object]:
 
 
 def run(n_files: int, change_fraction: float = 0.01, workdir: Path | None = None,
-        progress: Path | None = None) -> dict[str, object]:
+        progress: Path | None = None, resume: bool = False) -> dict[str, object]:
     """Full build, no-op rebuild, 1% edit. `workdir` keeps the warehouse (else a temporary folder);
-    `progress` is rewritten with the steps measured so far after each build."""
+    `progress` is rewritten with the steps measured so far after each build. `resume` reuses the
+    warehouse and full build of an earlier run in `workdir`/`progress` (e.g. after a code change,
+    instead of another full build of hours): one catch-up build, then the no-op and the edit."""
     if not CORPUS.is_dir():
         raise SystemExit(f"{CORPUS} not found: this benchmark needs ../shared/datasets/powershell-docs")
+    if resume and not (workdir and progress and progress.is_file() and (workdir / "landing").is_dir()):
+        raise SystemExit("--resume needs --workdir and --out of an earlier run of this benchmark")
     with tempfile.TemporaryDirectory(prefix="docvec-bench-") as tmp:
         workdir = workdir or Path(tmp)
         landing = workdir / "landing"
-        files = copy_subset(landing, n_files)
-        size = sum(f.stat().st_size for f in files)
         warehouse = Warehouse(workdir, landing)
-        result = {"machine": machine(), "files": len(files), "megabytes": size / 1e6, "steps": {}}
+        if resume:
+            result = json.loads(progress.read_text())
+            result["steps"] = {"full build": result["steps"]["full build"]}
+            result["resumed_on"] = machine()
+            files = sorted(landing.rglob("*.md"))
+        else:
+            files = copy_subset(landing, n_files)
+            size = sum(f.stat().st_size for f in files)
+            result = {"machine": machine(), "files": len(files), "megabytes": size / 1e6, "steps": {}}
         steps = result["steps"]
 
         def record(name: str) -> None:
@@ -77,9 +87,12 @@ def run(n_files: int, change_fraction: float = 0.01, workdir: Path | None = None
                 progress.parent.mkdir(parents=True, exist_ok=True)
                 progress.write_text(json.dumps(result, indent=2, default=str))
 
-        record("full build")
+        if resume:
+            record("catch-up build (code changed since the full build)")
+        else:
+            record("full build")
         record("no-op rebuild")
-        changed = random.Random(1).sample(files, max(1, round(len(files) * change_fraction)))
+        changed = random.Random(2 if resume else 1).sample(files, max(1, round(len(files) * change_fraction)))
         for n, path in enumerate(changed):
             edit_one_paragraph(path, n)
         record(f"rebuild after editing {len(changed)} files ({change_fraction:.0%})")
@@ -108,11 +121,13 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/incremental.json")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the landing copy and warehouse here (default: a temporary folder)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the warehouse and full build of an earlier run (same --workdir and --out)")
     args = parser.parse_args()
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
     out = Path(args.out)
-    result = run(args.files, workdir=args.workdir, progress=out)
+    result = run(args.files, workdir=args.workdir, progress=out, resume=args.resume)
     out.write_text(json.dumps(result, indent=2, default=str))
     print(markdown(result))
 

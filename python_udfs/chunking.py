@@ -20,15 +20,29 @@ than in context is split again, so the limit holds exactly.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 from .tokens import ModelTokenizer
 
 METHODS = ("recursive", "markdown_sections")
+
+
+@cache
+def chunker_version() -> str:
+    """md5 of the source of this module and of tokens.py: chunks cached by an older version of the
+    chunking code are not reused (models/intermediate/int_texts_chunked.sql keys on it)."""
+    digest = hashlib.md5()
+    here = Path(__file__).resolve().parent
+    for name in ("chunking.py", "tokens.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
 
 # Paragraph, line, sentence and word boundaries, coarsest first. A match ends a piece; the
 # separator stays attached to the piece before it so that pieces cover the text with no gaps.

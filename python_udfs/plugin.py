@@ -172,6 +172,7 @@ def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
         CHUNK_RETURN,
         **special,
     )
+    conn.create_function("docvec_chunker_version", chunking.chunker_version, [], "VARCHAR", **special)
     conn.create_function("docvec_pii", pii_udf, ["VARCHAR", "VARCHAR"], PII_RETURN, **special)
     conn.create_function("docvec_find_pii", find_pii_udf, ["VARCHAR"], FINDINGS_RETURN, **special)
     conn.create_function("docvec_count_tokens", count_tokens_udf, ["VARCHAR", "VARCHAR"], "INTEGER", **special)

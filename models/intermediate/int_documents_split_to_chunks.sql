@@ -1,32 +1,29 @@
-{#- Every document split by every strategy of seeds/chunking_strategies.csv, side by side. The
-    docvec_chunk UDF counts tokens with the embedding model's own tokenizer; offsets are 0-based
-    code points, end exclusive: chunk_text = substring(text, start_char + 1, end_char - start_char). -#}
+{#- Every document split by every strategy of seeds/chunking_strategies.csv, side by side: the
+    chunks of int_texts_chunked (the chunk cache) joined back to each document and strategy by
+    split_key. The docvec_chunk UDF counts tokens with the embedding model's own tokenizer; offsets
+    are 0-based code points, end exclusive: chunk_text = substring(text, start_char + 1, end_char - start_char). -#}
 
-with documents as (
-    select document_id, source_path, file_type, text, access_groups
-    from {{ ref('documents') }}
+with requests as (
+    {{ chunk_split_requests() }}
 ),
 
-strategies as (
-    select * from {{ ref('chunking_strategies') }}
-),
-
-split as materialized (
+cache as (
     select
-        documents.document_id,
-        documents.source_path,
-        documents.access_groups,
-        strategies.strategy_id,
-        docvec_chunk(
-            documents.text,
-            documents.file_type,
-            strategies.method,
-            strategies.max_tokens,
-            strategies.overlap_tokens,
-            {{ sql_literal(embedding_model_path()) }}
-        ) as pieces
-    from documents
-    cross join strategies
+        split_key,
+        pieces
+    from {{ ref('int_texts_chunked') }}
+),
+
+split as (
+    select
+        requests.document_id,
+        requests.source_path,
+        requests.access_groups,
+        requests.strategy_id,
+        cache.pieces
+    from requests
+    -- int_texts_chunked holds every requested key (test assert_every_split_request_is_chunked)
+    inner join cache on requests.split_key = cache.split_key
 ),
 
 unnested as (

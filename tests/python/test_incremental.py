@@ -45,6 +45,23 @@ def last_run(project: DbtProject) -> tuple[int, int]:
     )[0]
 
 
+def texts_split(project: DbtProject) -> int:
+    """Document texts x strategy settings the last build split (chunk cache rows it added)."""
+    return project.query(
+        "select count(*) from int_texts_chunked where invocation_id = "
+        "(select invocation_id from pipeline_runs order by started_at desc limit 1)"
+    )[0][0]
+
+
+def cache_is_exact(project: DbtProject) -> bool:
+    """The chunk cache holds one row per document x strategy of this build, and nothing else."""
+    cached = project.query("select count(*) from int_texts_chunked")[0][0]
+    wanted = project.query("select count(*) from documents")[0][0] * project.query(
+        "select count(*) from chunking_strategies"
+    )[0][0]
+    return cached == wanted
+
+
 def snapshot(project: DbtProject) -> dict[str, list[tuple]]:
     return {
         "documents": project.query("select document_id, source_path, text, text_sha256 from documents order by 1"),
@@ -92,6 +109,7 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     assert project.query("select count(*) from embeddings")[0][0] == len(before)
     assert "retrieval_runs: ranking 1 questions" in output
     assert project.query("select count(*) from retrieval_runs")[0][0] > 0
+    assert texts_split(project) == 6 * 2 and cache_is_exact(project)
 
     # No change: nothing embedded, every public table identical, the rankings reused unranked.
     state = snapshot(project)
@@ -100,12 +118,14 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     assert snapshot(project) == state
     assert "retrieval_runs: inputs unchanged" in output
     assert "retrieval_runs: ranking" not in output
+    assert texts_split(project) == 0
 
     # Add a file: only its chunks are embedded; the questions are ranked again over the new corpus.
     shutil.copy(landing / "kale.md", landing / "spinach.md")
     (landing / "spinach.md").write_text((landing / "kale.md").read_text().replace("kale", "spinach"))
     output = build(project)
     assert "retrieval_runs: ranking 1 questions" in output
+    assert texts_split(project) == 2  # the new document, once per strategy
     after = texts(project)
     assert last_run(project)[0] == len(after - before) > 0
     before = after
@@ -119,6 +139,7 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     trout_chunks = project.query("select count(*) from chunks where source_path = 'trout.md'")[0][0]
     assert embedded == len(after - before)
     assert 0 < embedded < trout_chunks
+    assert texts_split(project) == 2 and cache_is_exact(project)  # only the edited document
     before = after
 
     # Rename a file with unchanged content: nothing embedded; the document moves to its new path.
@@ -127,6 +148,7 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     assert last_run(project)[0] == 0
     paths = {r[0] for r in project.query("select source_path from documents")}
     assert "yellow_perch.md" in paths and "perch.md" not in paths
+    assert texts_split(project) == 0  # same text: its cached chunks are reused
 
     # Delete a file: gone from documents, chunks and search_index; its vectors are pruned.
     (landing / "basil.md").unlink()
@@ -137,6 +159,7 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     assert project.query(
         "select count(*) from embeddings where text_sha256 not in (select text_sha256 from chunks)"
     )[0][0] == 0
+    assert texts_split(project) == 0 and cache_is_exact(project)  # the deleted text's splits are pruned
     before = texts(project)
 
     # Change a chunking parameter: only the texts that are new are embedded.
@@ -145,6 +168,8 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     build(project)
     after = texts(project)
     assert last_run(project)[0] == len(after - before) > 0
+    n_documents = project.query("select count(*) from documents")[0][0]
+    assert texts_split(project) == n_documents and cache_is_exact(project)  # only that strategy re-split
     before = after
 
     # A second model id builds its vectors beside the first; switching back embeds nothing.

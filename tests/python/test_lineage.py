@@ -349,6 +349,7 @@ def test_search_index_chunk_text_traces_back_to_the_landing_files(project_lineag
         "search_index.chunk_text",
         "chunks.chunk_text",
         "int_documents_split_to_chunks.chunk_text",
+        "int_texts_chunked.pieces",
         "documents.text",
         "int_documents_redacted.text",
         "int_documents_cleaned.text",
@@ -357,7 +358,7 @@ def test_search_index_chunk_text_traces_back_to_the_landing_files(project_lineag
         "source landing.documents.file_path",
     ]
     kinds = [{e.column: e.kind for e in project_lineage.upstream[a]}[b] for a, b in zip(path, path[1:])]
-    assert kinds == [COPY, COPY, DERIVED, COPY, DERIVED, DERIVED, DERIVED, DERIVED]
+    assert kinds == [COPY, COPY, DERIVED, DERIVED, COPY, DERIVED, DERIVED, DERIVED, DERIVED]
 
 
 def test_every_column_resolves_and_every_public_column_has_lineage(project_lineage: ColumnLineage) -> None:
