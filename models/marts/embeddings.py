@@ -29,6 +29,7 @@ def model(dbt, session):
     backend = dbt.config.get("embedding_backend")
     model_path = dbt.config.get("embedding_model_path")
     batch_size = int(dbt.config.get("embedding_batch_size"))
+    max_batch_tokens = int(dbt.config.get("embedding_max_batch_tokens")) or None
     invocation_id = current_invocation_id()
     model_id = effective_model_id(dbt.config.get("embedding_model_id"), backend)
     quoted_model_id = model_id.replace("'", "''")
@@ -60,6 +61,7 @@ def model(dbt, session):
         model_id=model_id,
         total=total,
         batch_size=batch_size,
+        max_batch_tokens=max_batch_tokens,
         invocation_id=invocation_id,
         log=log,
     )

@@ -134,6 +134,37 @@ def test_embed_texts_batches_by_token_count(model, monkeypatch: pytest.MonkeyPat
     np.testing.assert_allclose(vectors, model.encode(texts, normalize_embeddings=True), atol=1e-4)
 
 
+def test_token_budget_shrinks_batches_of_long_texts_only(model, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [("word " * n).strip() for n in (200, 190, 180, 170, 5, 4, 3, 2, 6, 7)]
+    lengths = embedding.token_lengths(model, texts)
+    calls: list[list[str]] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda batch, **kw: calls.append(list(batch)) or encode(batch, **kw))
+    budgeted = embed_texts(model, texts, batch_size=8, max_batch_tokens=420)
+    # The longest text (202 pieces with [CLS]/[SEP]) allows 2 per batch, then 2 again (182), then
+    # the short ones fill what is left of a full batch of 8.
+    assert [len(c) for c in calls] == [2, 2, 6]
+    for call in calls:
+        assert len(call) * max(lengths[texts.index(t)] for t in call) <= 420 or len(call) == 1
+    calls.clear()
+    unbudgeted = embed_texts(model, texts, batch_size=8, max_batch_tokens=None)
+    assert [len(c) for c in calls] == [8, 2]
+    monkeypatch.undo()
+    np.testing.assert_allclose(budgeted, unbudgeted, atol=1e-4)
+
+
+def test_a_text_longer_than_the_budget_gets_a_batch_of_its_own(model, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["word " * 300, "short one", "another short one"]
+    calls: list[int] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda batch, **kw: calls.append(len(batch)) or encode(batch, **kw))
+    vectors = embed_texts(model, texts, batch_size=8, max_batch_tokens=16)
+    assert calls == [1, 2]  # 256 pieces > 16: alone; the two short ones (<= 5 pieces each) fit together
+    assert vectors.shape == (3, 384)
+    with pytest.raises(ValueError, match="max_batch_tokens"):
+        embed_texts(model, texts, batch_size=8, max_batch_tokens=0)
+
+
 def test_token_lengths_are_truncated_at_max_seq_length(model) -> None:
     lengths = embedding.token_lengths(model, ["", "hello world", "word " * 2000])
     assert lengths.tolist()[:2] == [2, 4]
