@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from python_udfs import parsing  # noqa: E402
 from python_udfs.cleaning import clean_text  # noqa: E402
 from python_udfs.parsing import (  # noqa: E402
     FILE_TYPES,
@@ -24,8 +23,11 @@ from python_udfs.parsing import (  # noqa: E402
     ParseResult,
     decode_text,
     detect_file_type,
+    dispatch,
+    limits,
     parse_document,
 )
+from python_udfs.parsing import pdf as pdf_parsing  # noqa: E402
 
 from pdf_samples import encrypt_pdf, one_page_pdf  # noqa: E402
 
@@ -234,7 +236,7 @@ def test_unicode_whitespace_controls_are_empty_not_binary(path: str) -> None:
 
 
 def test_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "MAX_CONTENT_BYTES", 10)
+    monkeypatch.setattr(limits, "MAX_CONTENT_BYTES", 10)
     detail = assert_rejected(parse_document("a.txt", b"x" * 11), "too_large")
     assert "11 bytes" in detail
     assert only_record(parse_document("a.txt", b"x" * 10)).text == "x" * 10
@@ -244,7 +246,7 @@ def test_unexpected_exception_becomes_parse_error(monkeypatch: pytest.MonkeyPatc
     def boom(content: bytes, options: ParseOptions) -> ParseResult:
         raise KeyError("x" * 2000)
 
-    monkeypatch.setitem(parsing._PARSERS, "text", boom)
+    monkeypatch.setitem(dispatch._PARSERS, "text", boom)
     detail = assert_rejected(parse_document("a.txt", b"hello"), "parse_error")
     assert detail.startswith("KeyError: 'xxx")
     assert len(detail) == 500
@@ -611,22 +613,22 @@ def test_pdf_text_bomb_stops_extraction_at_the_page_cap(monkeypatch: pytest.Monk
     data = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + show * 20_000 + b"ET")
     assert len(data) < 20_000  # 1.7 MB of content stream compresses to a few KB
     visited: list[bytes] = []
-    original = parsing._shown_string_bytes
+    original = pdf_parsing._shown_string_bytes
 
     def counting(operator: bytes, operands: list) -> int:
         visited.append(operator)
         return original(operator, operands)
 
-    monkeypatch.setattr(parsing, "_shown_string_bytes", counting)
-    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 8_000)
+    monkeypatch.setattr(pdf_parsing, "_shown_string_bytes", counting)
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 8_000)
     detail = assert_rejected(parse_document("bomb.pdf", data), "parse_error")
     assert "page 1" in detail and "8000 characters" in detail
     assert visited.count(b"Tj") == 8_000 // 80 + 1, "extraction stopped as soon as the cap was passed"
 
 
 def test_pdf_text_limit_counts_tj_arrays_and_quote_operators(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 100)
-    for operator in (b"[(%s) 120 (%s)] TJ\n", b"(%s) '\n", b"1 2 (%s) \"\n"):
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 100)
+    for operator in (b"[(%s) 120 (%s)] TJ\n", b"(%s) '\n", b'1 2 (%s) "\n'):
         line = operator.replace(b"%s", b"B" * 30, 1).replace(b"%s", b"C" * 30)
         data = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + line * 5 + b"ET")
         assert_rejected(parse_document("bomb.pdf", data), "parse_error")
@@ -636,10 +638,10 @@ def test_pdf_text_limit_counts_tj_arrays_and_quote_operators(monkeypatch: pytest
 
 def test_pdf_page_and_total_text_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     data = make_pdf(["A page with quite some text", "Another page"])
-    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 10)
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 10)
     assert "page 1" in assert_rejected(parse_document("bomb.pdf", data), "parse_error")
-    monkeypatch.setattr(parsing, "MAX_PDF_PAGE_CHARS", 1_000)
-    monkeypatch.setattr(parsing, "MAX_PDF_TOTAL_CHARS", 30)
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 1_000)
+    monkeypatch.setattr(limits, "MAX_PDF_TOTAL_CHARS", 30)
     assert "page 2" in assert_rejected(parse_document("bomb.pdf", data), "parse_error")
 
 

@@ -1,0 +1,69 @@
+"""Helpers shared by every parser: safe text, blank checks, failures and one-document results."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import limits
+from .encoding import decode_text, normalise_newlines
+from .results import ParsedRecord, ParseResult, Rejected
+
+__all__ = [
+    "decode_required",
+    "describe",
+    "failure",
+    "is_blank",
+    "one_line",
+    "safe_text",
+    "single_document",
+]
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def safe_text(text: str) -> str:
+    """Make text safe to store: no NULs, lone surrogates become U+FFFD, LF line endings."""
+    text = text.replace("\x00", "")
+    text = _LONE_SURROGATE.sub("\ufffd", text)
+    return normalise_newlines(text)
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` holds nothing but whitespace and zero-width characters."""
+    return not text.translate(_INVISIBLE_CHARS).strip()
+
+
+def describe(exc: BaseException) -> str:
+    """``"<ExceptionType>: message"`` for an exception."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def one_line(message: str) -> str:
+    """Collapse whitespace (multi-line parser messages) into single spaces."""
+    return " ".join(message.split())
+
+
+def failure(reason: str, detail: str) -> ParseResult:
+    """A result with no records; ``detail`` is truncated to ``limits.MAX_DETAIL_CHARS``."""
+    if len(detail) > limits.MAX_DETAIL_CHARS:
+        detail = detail[: limits.MAX_DETAIL_CHARS - 3] + "..."
+    return ParseResult([], reason, detail)
+
+
+def single_document(text: str, title: str | None, metadata: dict[str, Any], empty_detail: str) -> ParseResult:
+    """The result for a one-document file; blank text is rejected as ``empty_text``."""
+    text = safe_text(text)
+    if is_blank(text):
+        raise Rejected("empty_text", empty_detail)
+    return ParseResult([ParsedRecord(None, title, text, metadata)])
+
+
+def decode_required(content: bytes, what: str) -> str:
+    """``decode_text``, rejecting whitespace-only content as ``empty_text``."""
+    text = decode_text(content)
+    if is_blank(text):
+        raise Rejected("empty_text", f"{what} contains only whitespace")
+    return text
