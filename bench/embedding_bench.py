@@ -171,9 +171,9 @@ def previous_batching(run):
     which sorts by character length."""
     from unittest import mock
 
-    from python_udfs import embedding
+    from python_udfs.embedding import streaming
 
-    with mock.patch.object(embedding, "token_lengths", lambda model, texts: None):
+    with mock.patch.object(streaming, "token_lengths", lambda model, texts: None):
         return run()
 
 

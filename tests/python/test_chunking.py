@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import sys
 from pathlib import Path
@@ -14,9 +16,11 @@ if str(ROOT) not in sys.path:
 
 from python_udfs.chunking import (  # noqa: E402
     CHARS_PER_TOKEN_CAP,
+    CHUNKER_VERSION,
     METHODS,
     Chunk,
     chunk_text,
+    chunker_version,
     markdown_sections,
 )
 from python_udfs.tokens import ModelTokenizer, load_tokenizer  # noqa: E402
@@ -52,7 +56,7 @@ def check_chunks(text: str, chunks: list[Chunk], tok: ModelTokenizer, max_tokens
     for chunk in chunks:
         covered[chunk.start_char : chunk.end_char] = b"\x01" * (chunk.end_char - chunk.start_char)
     lost = [i for i, ch in enumerate(text) if not ch.isspace() and not covered[i]]
-    assert not lost, f"{len(lost)} characters lost, first at {lost[0]}: {text[lost[0]:lost[0] + 20]!r}"
+    assert not lost, f"{len(lost)} characters lost, first at {lost[0]}: {text[lost[0] : lost[0] + 20]!r}"
 
 
 def chunked(text: str, tok: ModelTokenizer, max_tokens: int = 256, **kwargs) -> list[Chunk]:
@@ -292,7 +296,14 @@ def test_deterministic(tok: ModelTokenizer) -> None:
 def test_random_texts_hold_the_invariants(tok: ModelTokenizer, seed: int) -> None:
     rng = random.Random(seed)
     alphabet = list("abc de.\n\n,!?;:。世界😀\u0301\t#-") + [
-        "hello ", "world. ", "\n\n", "```\n", "# H\n", "## Sub\n", "supercalifragilistic", "\r\n",
+        "hello ",
+        "world. ",
+        "\n\n",
+        "```\n",
+        "# H\n",
+        "## Sub\n",
+        "supercalifragilistic",
+        "\r\n",
     ]
     text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 600)))
     max_tokens = rng.choice([3, 4, 8, 16, 40, 300])
@@ -603,3 +614,117 @@ def test_section_chunks_do_not_overlap_across_sections(tok: ModelTokenizer) -> N
     boundary = text.index("# Two")
     assert all(c.end_char <= boundary for c in chunks if c.section == "One")
     assert all(c.start_char >= boundary for c in chunks if c.section == "Two")
+
+
+# ---------------------------------------------------------------------------------------------
+# Golden output: CHUNKER_VERSION must change whenever the chunks do
+# ---------------------------------------------------------------------------------------------
+
+GOLDEN_CORPUS: dict[str, tuple[str, str]] = {  # name -> (file_type, text)
+    "guide.md": (
+        "markdown",
+        "Preamble before any heading, with a link to [the docs](https://example.org/docs).\n\n"
+        "# Install\n\n"
+        "Install the package with pip, then check that the command line tool starts. The installer "
+        "needs network access once; after that every model loads from the local cache, so builds "
+        "run offline. On a shared machine, point the cache at a folder every user can read.\n\n"
+        "## From source\n\n"
+        "Clone the repository, create a virtual environment and install it in editable mode. The "
+        "tests need the bundled model, which the development extras pull in. Run them with pytest; "
+        "the slow ones build the sample project end to end and take a few minutes.\n\n"
+        "```python\n"
+        "# not a heading: a comment in a code fence\n"
+        "from docvec import search\n"
+        "\n"
+        'for hit in search("how do I install it?", k=5):\n'
+        "    print(hit.score, hit.section, hit.text[:80])\n"
+        "```\n\n"
+        "Setext heading\n"
+        "--------------\n\n"
+        "- first item of a list, short\n"
+        "- second item, which goes on for a while so that the list is longer than one small chunk "
+        "and has to be split between its items rather than in the middle of a word\n"
+        "- third item\n\n"
+        "# Usage\r\n\r\nWindows line endings here.\r\nA second line.\r\n",
+    ),
+    "essay.txt": (
+        "text",
+        "Chunking splits a long document into pieces that an embedding model can read whole. Each "
+        "piece must fit the model's limit, counted in word pieces rather than characters, because "
+        "the model truncates anything longer and the end of the text would silently be lost! Good "
+        "boundaries matter too: a chunk that stops in the middle of a sentence embeds poorly; one "
+        "that holds a whole paragraph embeds well. So the splitter tries paragraph breaks first, "
+        "then line breaks, then sentence ends, then spaces, and only cuts inside a word when a "
+        "single word is longer than the budget.\n\n"
+        "Overlap repeats the end of one chunk at the start of the next? It helps a question whose "
+        "answer straddles a boundary; it costs more vectors.\n"
+        "A line of its own.\n\n\n" + "supercalifragilisticexpialidocious" * 6 + "\n\nLast paragraph: short.",
+    ),
+    "cjk.md": (
+        "markdown",
+        "# 概要\n\n"
+        "文書を小さな断片に分割し、それぞれをベクトルに変換します。検索のときは質問も同じモデルで変換し、"
+        "最も近い断片を返します。句読点のない長い文でも、トークンの上限を超えないように区切られます。\n\n"
+        "## 詳細\n\n"
+        "中文文本没有空格，分词器按字切分。这一段用来检查句号之后的切分是否稳定！还有问号吗？有的。\n\n"
+        "한국어 문장도 포함됩니다. 이모지도 있어요 🙂👍🏽 그리고 결합 문자 e\u0301 도요.\n",
+    ),
+}
+GOLDEN_SETTINGS = ((32, 0), (64, 8), (256, 0))  # (max_tokens, overlap_tokens)
+# sha256 of the golden output (see golden_digest), per CHUNKER_VERSION. Keep old entries: they
+# document which output each version had.
+GOLDEN_DIGESTS: dict[str, str] = {
+    "1": "2a495efaac282ff075c449e8b9acc8fe8116de59f288bb183acb2c691bfdf52a",
+}
+
+
+def golden_digest(tok: ModelTokenizer) -> str:
+    """sha256 of every chunk of GOLDEN_CORPUS, with both methods and every GOLDEN_SETTINGS."""
+    digest = hashlib.sha256()
+    for name, (file_type, text) in GOLDEN_CORPUS.items():
+        for method in METHODS:
+            for max_tokens, overlap in GOLDEN_SETTINGS:
+                chunks = chunk_text(
+                    text, tok, method=method, max_tokens=max_tokens, overlap_tokens=overlap, file_type=file_type
+                )
+                check_chunks(text, chunks, tok, max_tokens)
+                rows = [[c.chunk_index, c.start_char, c.end_char, c.n_tokens, c.section, c.text] for c in chunks]
+                line = json.dumps([name, method, max_tokens, overlap, rows], ensure_ascii=False)
+                digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def test_golden_corpus_exercises_sections_and_splits(tok: ModelTokenizer) -> None:
+    file_type, text = GOLDEN_CORPUS["guide.md"]
+    chunks = chunk_text(text, tok, method="markdown_sections", max_tokens=32, file_type=file_type)
+    sections = {c.section for c in chunks}
+    assert {None, "Install", "Install > From source", "Install > Setext heading", "Usage"} <= sections
+    assert len(chunks) > len(sections)  # some sections are longer than one chunk
+
+
+def test_chunk_output_matches_the_golden_digest_of_chunker_version(tok: ModelTokenizer) -> None:
+    digest = golden_digest(tok)
+    message = (
+        "chunk output changed: bump CHUNKER_VERSION in python_udfs/chunking.py and record the new digest "
+        f"(GOLDEN_DIGESTS in {Path(__file__).name}: {{new version: {digest!r}}}); "
+        f"CHUNKER_VERSION is {CHUNKER_VERSION!r}"
+    )
+    assert GOLDEN_DIGESTS.get(CHUNKER_VERSION) == digest, message
+
+
+def test_chunker_version_is_the_constant() -> None:
+    assert isinstance(CHUNKER_VERSION, str) and CHUNKER_VERSION.strip() == CHUNKER_VERSION != ""
+    assert chunker_version() == CHUNKER_VERSION
+
+
+def test_chunker_version_udf_returns_the_constant() -> None:
+    import duckdb
+
+    from python_udfs.plugin import register_udfs
+
+    conn = duckdb.connect()
+    try:
+        register_udfs(conn)
+        assert conn.execute("select docvec_chunker_version()").fetchone() == (CHUNKER_VERSION,)
+    finally:
+        conn.close()

@@ -17,18 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from python_udfs import embedding  # noqa: E402
 from python_udfs.cleaning import sha256_text  # noqa: E402
 from python_udfs.embedding import (  # noqa: E402
     BACKENDS,
     Progress,
+    backends,
     effective_model_id,
     embed_texts,
     embedding_batches,
     embedding_dimension,
     load_model,
     output_schema,
+    streaming,
 )
+from python_udfs.tokens import resolve_model_path  # noqa: E402
 
 DIMENSION = 384
 
@@ -125,7 +127,7 @@ def test_embed_texts_batches_by_token_count(model, monkeypatch: pytest.MonkeyPat
     encode = model.encode
     monkeypatch.setattr(model, "encode", lambda batch, **kw: calls.append(list(batch)) or encode(batch, **kw))
     vectors = embed_texts(model, texts, batch_size=4)
-    lengths = embedding.token_lengths(model, texts)
+    lengths = streaming.token_lengths(model, texts)
     assert [len(c) for c in calls] == [4, 4, 1]
     flat = [t for c in calls for t in c]
     assert sorted(flat) == sorted(texts)
@@ -136,7 +138,7 @@ def test_embed_texts_batches_by_token_count(model, monkeypatch: pytest.MonkeyPat
 
 def test_token_budget_shrinks_batches_of_long_texts_only(model, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [("word " * n).strip() for n in (200, 190, 180, 170, 5, 4, 3, 2, 6, 7)]
-    lengths = embedding.token_lengths(model, texts)
+    lengths = streaming.token_lengths(model, texts)
     calls: list[list[str]] = []
     encode = model.encode
     monkeypatch.setattr(model, "encode", lambda batch, **kw: calls.append(list(batch)) or encode(batch, **kw))
@@ -166,7 +168,7 @@ def test_a_text_longer_than_the_budget_gets_a_batch_of_its_own(model, monkeypatc
 
 
 def test_token_lengths_are_truncated_at_max_seq_length(model) -> None:
-    lengths = embedding.token_lengths(model, ["", "hello world", "word " * 2000])
+    lengths = streaming.token_lengths(model, ["", "hello world", "word " * 2000])
     assert lengths.tolist()[:2] == [2, 4]
     assert lengths[2] == model.max_seq_length == 256
 
@@ -273,9 +275,7 @@ def test_embedding_batches_stream(model) -> None:
 
 def test_embedding_batches_accepts_large_strings_and_no_invocation(model) -> None:
     texts = ["alpha", "beta", "gamma"]
-    out = list(
-        embedding_batches(reader_of(texts, [3], large=True), model, model_id="m", total=3, log=lambda _: None)
-    )
+    out = list(embedding_batches(reader_of(texts, [3], large=True), model, model_id="m", total=3, log=lambda _: None))
     (batch,) = out
     assert batch.schema == output_schema(DIMENSION)
     assert batch.column("text_sha256").to_pylist() == [sha256_text(t) for t in texts]
@@ -329,7 +329,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(embedding.time, "monotonic", fake)
+    monkeypatch.setattr(streaming.time, "monotonic", fake)
     return fake
 
 
@@ -392,7 +392,7 @@ ONNX_TEXTS = [
 ]
 MIN_MEAN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.99}
 MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.97}
-STALE = 2 * embedding.STALE_TEMP_SECONDS
+STALE = 2 * backends.STALE_TEMP_SECONDS
 
 
 def _snapshot(folder: Path) -> dict[str, int]:
@@ -401,7 +401,7 @@ def _snapshot(folder: Path) -> dict[str, int]:
 
 def _build(backend: str):
     """A fresh load (bypassing load_model's per-process cache), as a new process would do it."""
-    return embedding._load_model.__wrapped__(None, backend, "cpu", embedding.cpu_threads())
+    return backends._load_model.__wrapped__(None, backend, "cpu", backends.cpu_threads())
 
 
 @pytest.fixture(scope="module")
@@ -411,8 +411,8 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory):
     another process (a recent temporary folder)."""
     cache = tmp_path_factory.mktemp("docvec-cache")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(embedding.CACHE_DIR_ENV, str(cache))
-        target = embedding.onnx_cache_dir(None)
+        mp.setenv(backends.CACHE_DIR_ENV, str(cache))
+        target = backends.onnx_cache_dir(None)
         target.parent.mkdir(parents=True)
         crashed = target.parent / f".{target.name}.tmp-crashed"
         (crashed / "onnx").mkdir(parents=True)
@@ -420,7 +420,7 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory):
         os.utime(crashed, (time.time() - STALE, time.time() - STALE))
         running = target.parent / f".{target.name}.tmp-running"
         running.mkdir()
-        bundled = embedding.resolve_model_path(None)
+        bundled = resolve_model_path(None)
         bundled_before = _snapshot(bundled)
         models = {backend: _build(backend) for backend in ("onnx", "onnx-int8")}
         yield {
@@ -438,10 +438,10 @@ def test_onnx_export_lands_in_the_cache_not_in_the_model_folder(onnx_cache) -> N
     target = onnx_cache["target"]
     assert target.parent == onnx_cache["cache"] / "onnx"
     assert target.name.startswith(onnx_cache["bundled"].name + "-")
-    assert (target / embedding.ONNX_FILE).is_file()
-    assert (target / "onnx" / embedding.int8_file_name()).is_file()
-    assert embedding.int8_file_name().startswith("model_qint8_")
-    marker = json.loads((target / embedding.EXPORT_MARKER).read_text())
+    assert (target / backends.ONNX_FILE).is_file()
+    assert (target / "onnx" / backends.int8_file_name()).is_file()
+    assert backends.int8_file_name().startswith("model_qint8_")
+    marker = json.loads((target / backends.EXPORT_MARKER).read_text())
     assert marker["source"] == str(onnx_cache["bundled"].resolve())
     assert "sentence-transformers" in marker["versions"]
     # The bundled model (in site-packages) is left exactly as it was.
@@ -493,11 +493,11 @@ def test_onnx_backend_streams_record_batches(onnx_cache) -> None:
 
 
 def test_second_load_reuses_the_export(onnx_cache, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(onnx_cache["cache"]))
+    monkeypatch.setenv(backends.CACHE_DIR_ENV, str(onnx_cache["cache"]))
     before = _snapshot(onnx_cache["target"])
     exports: list[str] = []
-    monkeypatch.setattr(embedding, "_export_onnx", lambda *a: exports.append("fp32"))
-    monkeypatch.setattr(embedding, "_export_int8", lambda *a: exports.append("int8"))
+    monkeypatch.setattr(backends, "_export_onnx", lambda *a: exports.append("fp32"))
+    monkeypatch.setattr(backends, "_export_int8", lambda *a: exports.append("int8"))
     again = {backend: _build(backend) for backend in ("onnx", "onnx-int8")}
     assert exports == []
     assert _snapshot(onnx_cache["target"]) == before  # nothing rewritten
@@ -508,9 +508,9 @@ def test_second_load_reuses_the_export(onnx_cache, monkeypatch: pytest.MonkeyPat
 
 
 def test_load_model_caches_onnx_models_per_backend(onnx_cache, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(onnx_cache["cache"]))
-    monkeypatch.setattr(embedding, "_export_onnx", lambda *a: pytest.fail("re-exported"))
-    monkeypatch.setattr(embedding, "_export_int8", lambda *a: pytest.fail("re-quantized"))
+    monkeypatch.setenv(backends.CACHE_DIR_ENV, str(onnx_cache["cache"]))
+    monkeypatch.setattr(backends, "_export_onnx", lambda *a: pytest.fail("re-exported"))
+    monkeypatch.setattr(backends, "_export_int8", lambda *a: pytest.fail("re-quantized"))
     onnx, int8 = load_model(None, "onnx"), load_model(None, "onnx-int8")
     assert load_model(None, "onnx") is onnx and load_model(None, "onnx-int8") is int8
     assert onnx is not int8 and onnx is not load_model(None, "torch")
@@ -532,11 +532,11 @@ def test_failed_export_leaves_neither_model_nor_temporary_folder(
             (Path(folder) / "onnx" / "model.onnx").write_bytes(b"\x08\x07half")
             raise RuntimeError("export interrupted")
 
-    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(backends.CACHE_DIR_ENV, str(tmp_path))
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", Exploding)
     with pytest.raises(RuntimeError, match="export interrupted"):
-        embedding.ensure_onnx_export(embedding.resolve_model_path(None))
-    target = embedding.onnx_cache_dir(None)
+        backends.ensure_onnx_export(resolve_model_path(None))
+    target = backends.onnx_cache_dir(None)
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
 
@@ -545,13 +545,13 @@ def test_incomplete_cache_folder_is_replaced_atomically(tmp_path: Path) -> None:
     target = tmp_path / "onnx" / "model-0123"
     (target / "onnx").mkdir(parents=True)
     (target / "onnx" / "model.onnx").write_bytes(b"half")  # no marker: not a finished export
-    assert not embedding._is_complete_export(target)
+    assert not backends._is_complete_export(target)
     fresh = tmp_path / "onnx" / ".model-0123.tmp-new"
     (fresh / "onnx").mkdir(parents=True)
     (fresh / "onnx" / "model.onnx").write_bytes(b"whole")
-    (fresh / embedding.EXPORT_MARKER).write_text("{}")
-    embedding._install_dir(fresh, target)
-    assert embedding._is_complete_export(target)
+    (fresh / backends.EXPORT_MARKER).write_text("{}")
+    backends._install_dir(fresh, target)
+    assert backends._is_complete_export(target)
     assert (target / "onnx" / "model.onnx").read_bytes() == b"whole"
     assert sorted(p.name for p in target.parent.iterdir()) == ["model-0123"]
 
@@ -560,50 +560,50 @@ def test_finished_export_of_another_process_is_kept(tmp_path: Path) -> None:
     target = tmp_path / "model-0123"
     (target / "onnx").mkdir(parents=True)
     (target / "onnx" / "model.onnx").write_bytes(b"theirs")
-    (target / embedding.EXPORT_MARKER).write_text("{}")
+    (target / backends.EXPORT_MARKER).write_text("{}")
     mine = tmp_path / ".model-0123.tmp-mine"
     (mine / "onnx").mkdir(parents=True)
     (mine / "onnx" / "model.onnx").write_bytes(b"mine")
-    embedding._install_dir(mine, target)
+    backends._install_dir(mine, target)
     assert (target / "onnx" / "model.onnx").read_bytes() == b"theirs"
 
 
 def test_cache_folder_follows_env_path_and_mtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(embedding.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(backends.CACHE_DIR_ENV, str(tmp_path / "cache"))
     model_dir = tmp_path / "my-model"
     model_dir.mkdir()
     (model_dir / "tokenizer.json").write_text("{}")
-    first = embedding.onnx_cache_dir(str(model_dir))
+    first = backends.onnx_cache_dir(str(model_dir))
     assert first.parent == tmp_path / "cache" / "onnx"
     assert first.name.startswith("my-model-")
-    assert embedding.onnx_cache_dir(str(model_dir)) == first  # stable
+    assert backends.onnx_cache_dir(str(model_dir)) == first  # stable
     stamp = time.time() + 10
     os.utime(model_dir / "tokenizer.json", (stamp, stamp))
-    assert embedding.onnx_cache_dir(str(model_dir)) != first  # the model changed: a new export
-    monkeypatch.delenv(embedding.CACHE_DIR_ENV)
-    assert embedding.cache_root() == Path.home() / ".cache" / "docvec"
+    assert backends.onnx_cache_dir(str(model_dir)) != first  # the model changed: a new export
+    monkeypatch.delenv(backends.CACHE_DIR_ENV)
+    assert backends.cache_root() == Path.home() / ".cache" / "docvec"
 
 
 def test_int8_config_matches_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embedding.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(backends.platform, "machine", lambda: "x86_64")
     cases = [
         ({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, "avx512_vnni"),
         ({"avx2", "avx512f", "avx512bw"}, "avx512"),
         ({"avx2", "fma"}, "avx2"),
     ]
     for flags, expected in cases:
-        monkeypatch.setattr(embedding, "cpu_flags", lambda flags=flags: flags)
-        assert embedding.int8_quantization_config() == expected
-    monkeypatch.setattr(embedding.platform, "machine", lambda: "aarch64")
-    assert embedding.int8_quantization_config() == "arm64"
+        monkeypatch.setattr(backends, "cpu_flags", lambda flags=flags: flags)
+        assert backends.int8_quantization_config() == expected
+    monkeypatch.setattr(backends.platform, "machine", lambda: "aarch64")
+    assert backends.int8_quantization_config() == "arm64"
 
 
 def test_threads_default_to_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(embedding.THREADS_ENV, raising=False)
-    assert 1 <= embedding.cpu_threads() <= (os.cpu_count() or 1)
-    monkeypatch.setenv(embedding.THREADS_ENV, "1")
-    assert embedding.cpu_threads() == 1
+    monkeypatch.delenv(backends.THREADS_ENV, raising=False)
+    assert 1 <= backends.cpu_threads() <= (os.cpu_count() or 1)
+    monkeypatch.setenv(backends.THREADS_ENV, "1")
+    assert backends.cpu_threads() == 1
     for bad in ("0", "-2", "two"):
-        monkeypatch.setenv(embedding.THREADS_ENV, bad)
-        with pytest.raises(ValueError, match=embedding.THREADS_ENV):
-            embedding.cpu_threads()
+        monkeypatch.setenv(backends.THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=backends.THREADS_ENV):
+            backends.cpu_threads()
