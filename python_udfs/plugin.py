@@ -24,7 +24,6 @@ PARSE_RETURN = (
     "STRUCT(records STRUCT(record_key VARCHAR, title VARCHAR, text VARCHAR, metadata VARCHAR)[], "
     "reason VARCHAR, detail VARCHAR)"
 )
-PII_MODES = ("redact", "flag", "off")
 PII_RETURN = (
     "STRUCT(text VARCHAR, findings STRUCT(entity_type VARCHAR, start_char INTEGER, end_char INTEGER)[])"
 )
@@ -77,29 +76,16 @@ def parse_udf(source_path: str | None, content: bytes | None, options_json: str 
 
 
 def pii_udf(text: str | None, mode: str | None) -> dict[str, Any] | None:
-    """Personal data and secrets in `text`, by `mode`.
+    """DuckDB wrapper of `redaction.apply_pii_mode` (``docvec_pii``): the stored text and its findings.
 
-    ``redact``: the text with typed placeholders, and the placeholders' spans in that text;
-    ``flag``: the text unchanged and the findings' spans in it; ``off``: unchanged, no findings.
-    Spans are 0-based, end exclusive, so they point into the text the documents table stores.
+    Spans are 0-based, end exclusive, in the returned text (the placeholders' in redact mode), so
+    they point into the text the documents table stores. A mode other than redact, flag or off raises.
     """
-    if mode not in PII_MODES:
-        raise ValueError(f"pii_mode must be one of {', '.join(PII_MODES)}, got {mode!r}")
-    if text is None:
+    result = redaction.apply_pii_mode(text, mode)
+    if result is None:
         return None
-    if mode == "off":
-        return {"text": text, "findings": []}
-    if mode == "flag":
-        return {"text": text, "findings": _spans(redaction.find_pii(text))}
-    redacted, findings = redaction.redact(text)
-    placed = []
-    shift = 0
-    for finding in findings:
-        placeholder = redaction.PLACEHOLDERS[finding.entity_type]
-        start = finding.start + shift
-        placed.append(redaction.Finding(finding.entity_type, start, start + len(placeholder)))
-        shift += len(placeholder) - (finding.end - finding.start)
-    return {"text": redacted, "findings": _spans(placed)}
+    output, findings = result
+    return {"text": output, "findings": _spans(findings)}
 
 
 def _spans(findings: list[redaction.Finding]) -> list[dict[str, Any]]:
@@ -107,6 +93,7 @@ def _spans(findings: list[redaction.Finding]) -> list[dict[str, Any]]:
 
 
 def find_pii_udf(text: str | None) -> list[dict[str, Any]]:
+    """DuckDB wrapper of `redaction.find_pii` (``docvec_find_pii``, the no_pii_detected test): spans in `text`."""
     return _spans(redaction.find_pii(text or ""))
 
 

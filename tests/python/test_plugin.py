@@ -321,6 +321,69 @@ def test_clean_in_sql(conn) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# docvec_pii, docvec_find_pii
+# ---------------------------------------------------------------------------------------------
+PII_TEXT = "Mail jane.doe@example.com or ssh to 10.1.2.3."
+
+
+def test_pii_modes_in_sql(conn) -> None:
+    rows = conn.execute(
+        "select m, docvec_pii(?, m) from (values ('redact'), ('flag'), ('off')) t(m) order by m", [PII_TEXT]
+    ).fetchall()
+    by_mode = dict(rows)
+    assert by_mode["redact"] == {
+        "text": "Mail [EMAIL] or ssh to [IP_ADDRESS].",
+        "findings": [
+            {"entity_type": "EMAIL", "start_char": 5, "end_char": 12},
+            {"entity_type": "IP_ADDRESS", "start_char": 23, "end_char": 35},
+        ],
+    }
+    assert by_mode["flag"] == {
+        "text": PII_TEXT,
+        "findings": [
+            {"entity_type": "EMAIL", "start_char": 5, "end_char": 25},
+            {"entity_type": "IP_ADDRESS", "start_char": 36, "end_char": 44},
+        ],
+    }
+    assert by_mode["off"] == {"text": PII_TEXT, "findings": []}
+
+
+def test_pii_spans_index_the_output_like_duckdb_substring(conn) -> None:
+    """1-based substring(text, start_char + 1, end_char - start_char) is the placeholder or the value."""
+    rows = conn.execute(
+        """
+        select m, substring(r.text, f.start_char + 1, f.end_char - f.start_char)
+        from (select m, docvec_pii(?, m) as r from (values ('redact'), ('flag')) t(m))
+        cross join unnest(r.findings) as u(f)
+        order by m, f.start_char
+        """,
+        [PII_TEXT],
+    ).fetchall()
+    assert rows == [
+        ("flag", "jane.doe@example.com"),
+        ("flag", "10.1.2.3"),
+        ("redact", "[EMAIL]"),
+        ("redact", "[IP_ADDRESS]"),
+    ]
+
+
+def test_pii_null_text_and_invalid_mode(conn) -> None:
+    assert conn.execute("select docvec_pii(null, 'redact'), docvec_find_pii(null)").fetchone() == (None, [])
+    with pytest.raises(duckdb.Error, match="pii_mode must be one of redact, flag, off"):
+        conn.execute("select docvec_pii(?, 'mask')", [PII_TEXT]).fetchone()
+    with pytest.raises(duckdb.Error, match="pii_mode must be one of redact, flag, off"):
+        conn.execute("select docvec_pii(?, null)", [PII_TEXT]).fetchone()
+
+
+def test_find_pii_gives_spans_in_its_input(conn) -> None:
+    (findings,) = conn.execute("select docvec_find_pii(?)", [PII_TEXT]).fetchone()
+    assert [(f["entity_type"], PII_TEXT[f["start_char"] : f["end_char"]]) for f in findings] == [
+        ("EMAIL", "jane.doe@example.com"),
+        ("IP_ADDRESS", "10.1.2.3"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
 # docvec_embed_query
 # ---------------------------------------------------------------------------------------------
 
