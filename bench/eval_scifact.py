@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.eval_scifact [--max-queries N] [--dataset PATH] [--split train]
 
-Runs the real command (`python -m python_udfs.cli eval --beir PATH --split train --format json`),
+Runs the real command (`python -m docvec.cli eval --beir PATH --split train --format json`),
 i.e. the whole dbt pipeline — JSONL landing, parsing, every chunking strategy, embeddings,
 retrieval_runs, retrieval_metrics — into its own DuckDB file, and writes nDCG@10 and recall@100
 per strategy x mode next to the published references to bench/results/scifact.md. The first run
@@ -34,8 +34,7 @@ REFERENCES = [
 
 
 def run_eval(dataset: Path, split: str, max_queries: int | None, workdir: Path | None) -> dict:
-    command = [sys.executable, "-m", "python_udfs.cli", "eval", "--beir", str(dataset), "--split", split,
-               "--format", "json"]
+    command = [sys.executable, "-m", "docvec.cli", "eval", "--beir", str(dataset), "--split", split, "--format", "json"]
     if max_queries:
         command += ["--max-queries", str(max_queries)]
     if workdir:
@@ -96,14 +95,18 @@ def markdown(report: dict, command: str, seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET,
-                        help=f"BEIR folder (default {DEFAULT_DATASET})")
+    parser.add_argument(
+        "--dataset", type=Path, default=DEFAULT_DATASET, help=f"BEIR folder (default {DEFAULT_DATASET})"
+    )
     parser.add_argument("--split", default="train", help="qrels split (default train)")
     parser.add_argument("--max-queries", type=int, default=None, help="score only the first N queries")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="docvec eval --workdir (default: its cache folder)")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="markdown file (default bench/results/scifact.md, or scifact-max<N>.md)")
+    parser.add_argument("--workdir", type=Path, default=None, help="docvec eval --workdir (default: its cache folder)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="markdown file (default bench/results/scifact.md, or scifact-max<N>.md)",
+    )
     args = parser.parse_args(argv)
     if not (args.dataset / "corpus.jsonl").is_file():
         print(f"no BEIR dataset at {args.dataset}", file=sys.stderr)

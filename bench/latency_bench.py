@@ -15,7 +15,7 @@ the DDL of macros/create_search_indexes.sql and the HNSW settings of dbt_project
   distribution of directions at that size, but it is not a real corpus.
 
 Queries: the first `--queries` SciFact train queries (those with judgments), embedded once by the
-serving model; latency is `python_udfs.search.search` with that vector (the query's embedding
+serving model; latency is `docvec.search` with that vector (the query's embedding
 time is reported separately), k = 10, caller group `public`, after a warm-up. Modes: vector exact
 (full scan), vector through the HNSW index, keyword (BM25), hybrid (HNSW vector + BM25, RRF),
 and vector HNSW for a caller whose group holds 1% of the chunks (the exact fallback).
@@ -49,9 +49,10 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.chunking_bench import command_line, machine_info, markdown_table  # noqa: E402
-from python_udfs import search as docvec_search  # noqa: E402
-from python_udfs.evaluation import default_workdir, read_beir  # noqa: E402
+from docvec import searching as docvec_search  # noqa: E402
+from docvec.evaluation import default_workdir, read_beir  # noqa: E402
 from python_udfs.plugin import load_extensions  # noqa: E402
+from python_udfs.ranking import vector_parameter  # noqa: E402
 
 SCIFACT = PROJECT_ROOT.parent / "shared" / "datasets" / "scifact"
 DEFAULT_OUT = PROJECT_ROOT / "bench" / "results" / "latency.json"
@@ -83,8 +84,11 @@ def create_search_indexes(conn: duckdb.DuckDBPyConnection, settings: dict[str, i
     hnsw_seconds = time.perf_counter() - started
     started = time.perf_counter()
     conn.execute("checkpoint")
-    return {"fts_seconds": fts_seconds, "hnsw_seconds": hnsw_seconds,
-            "checkpoint_seconds": time.perf_counter() - started}
+    return {
+        "fts_seconds": fts_seconds,
+        "hnsw_seconds": hnsw_seconds,
+        "checkpoint_seconds": time.perf_counter() - started,
+    }
 
 
 def scifact_db(path: Path | None) -> Path:
@@ -176,16 +180,10 @@ def measure(db: Path, queries: list[str], vectors: list[list[float]], ef_values:
             "hybrid exact": percentiles(timed(run("hybrid", exact=True), n)),
             "vector HNSW, 1% group (fallback)": percentiles(timed(run("vector", filters=restricted), n)),
         }
-        fallbacks = sum(
-            docvec_search.indexed_vector_ranking(conn, v, restricted, K) is None for v in vectors
-        )
-        exact_top = [
-            [r[0] for r in docvec_search.exact_vector_ranking(conn, v, public, K)] for v in vectors
-        ]
+        fallbacks = sum(docvec_search.indexed_vector_ranking(conn, v, restricted, K) is None for v in vectors)
+        exact_top = [[r[0] for r in docvec_search.exact_vector_ranking(conn, v, public, K)] for v in vectors]
         everyone = docvec_search.SearchFilters(groups=("public", RESTRICTED_GROUP))
-        exact_all = [
-            [r[0] for r in docvec_search.exact_vector_ranking(conn, v, everyone, K)] for v in vectors
-        ]
+        exact_all = [[r[0] for r in docvec_search.exact_vector_ranking(conn, v, everyone, K)] for v in vectors]
         recall = {}
         for ef in ef_values:
             conn.execute(f"set hnsw_ef_search = {int(ef)}")
@@ -196,7 +194,7 @@ def measure(db: Path, queries: list[str], vectors: list[list[float]], ef_values:
                 scan = conn.execute(
                     f"select chunk_id from search_index order by array_cosine_distance(embedding, "
                     f"?::float[{len(v)}]) limit {K}",
-                    [docvec_search.vector_parameter(v)],
+                    [vector_parameter(v)],
                 ).fetchall()
                 raw.append(len({r[0] for r in scan} & set(truth_all)) / K)
             recall[str(ef)] = {
@@ -262,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
             with duckdb.connect(str(db)) as conn:
                 load_extensions(conn)
                 build = create_search_indexes(conn, settings)
-            print(f"{name}: {rows:,} chunks, loaded in {load_seconds:.1f} s, fts {build['fts_seconds']:.1f} s, "
-                  f"HNSW {build['hnsw_seconds']:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"{name}: {rows:,} chunks, loaded in {load_seconds:.1f} s, fts {build['fts_seconds']:.1f} s, "
+                f"HNSW {build['hnsw_seconds']:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             result = measure(db, queries, vectors, ef_values)
             result.update(build, load_seconds=load_seconds, copies=copies, db_mb=round(db.stat().st_size / 2**20, 1))
             report["corpora"][name] = result
@@ -284,18 +286,39 @@ def markdown(report: dict) -> str:
     corpora = report["corpora"]
     modes = list(next(iter(corpora.values()))["latency"])
     headers = ["mode", *(f"{name} ({c['chunks']:,}) p50 / p95 ms" for name, c in corpora.items())]
-    rows = [[mode, *(f"{c['latency'][mode]['p50_ms']:.1f} / {c['latency'][mode]['p95_ms']:.1f}"
-                     for c in corpora.values())] for mode in modes]
+    rows = [
+        [mode, *(f"{c['latency'][mode]['p50_ms']:.1f} / {c['latency'][mode]['p95_ms']:.1f}" for c in corpora.values())]
+        for mode in modes
+    ]
     lines = [markdown_table(headers, rows), ""]
     rows = []
     for name, c in corpora.items():
         for ef, r in c["recall"].items():
-            rows.append([name, ef, f"{r['search_recall_at_10']:.4f}", f"{r['raw_index_recall_at_10']:.4f}",
-                         f"{r['vector_hnsw']['p50_ms']:.1f} / {r['vector_hnsw']['p95_ms']:.1f}",
-                         f"{c['hnsw_seconds']:.1f}", f"{c['fts_seconds']:.1f}"])
-    lines.append(markdown_table(
-        ["corpus", "ef_search", "recall@10 (search)", "recall@10 (raw scan)", "vector HNSW p50 / p95 ms",
-         "HNSW build s", "fts build s"], rows))
+            rows.append(
+                [
+                    name,
+                    ef,
+                    f"{r['search_recall_at_10']:.4f}",
+                    f"{r['raw_index_recall_at_10']:.4f}",
+                    f"{r['vector_hnsw']['p50_ms']:.1f} / {r['vector_hnsw']['p95_ms']:.1f}",
+                    f"{c['hnsw_seconds']:.1f}",
+                    f"{c['fts_seconds']:.1f}",
+                ]
+            )
+    lines.append(
+        markdown_table(
+            [
+                "corpus",
+                "ef_search",
+                "recall@10 (search)",
+                "recall@10 (raw scan)",
+                "vector HNSW p50 / p95 ms",
+                "HNSW build s",
+                "fts build s",
+            ],
+            rows,
+        )
+    )
     lines.append("")
     emb = report["query_embedding"]
     lines.append(f"Query embedding (torch, one query): p50 {emb['p50_ms']:.1f} ms, p95 {emb['p95_ms']:.1f} ms.")

@@ -1,6 +1,6 @@
 """Rankings of every golden question on every chunking strategy, in every search mode.
 
-One row per question x strategy x mode x rank: the chunks that `python_udfs.search.search` would
+One row per question x strategy x mode x rank: the chunks that `docvec.search` would
 return if that strategy were served (vector: exact cosine, keyword: BM25 over chunk_text, title
 and section, hybrid: reciprocal rank fusion), with the asker's access groups applied before
 ranking. Each ranking goes deep enough to cover 100 documents. `retrieval_metrics` scores them.
@@ -8,27 +8,17 @@ ranking. Each ranking goes deep enough to cover 100 documents. `retrieval_metric
 Ranking needs the embedding model (seconds to load) and one scan per question, strategy and mode,
 so a build whose inputs are unchanged reuses the previous rankings: every row carries a
 fingerprint of what the rankings depend on (questions, chunks with their vectors' keys, titles,
-access groups, model and fusion settings), and when the stored fingerprint equals this build's,
-the stored rows are returned as they are.
+access groups, model and fusion settings, and `python_udfs.ranking.RANKING_VERSION` for the
+ranking code), and when the stored fingerprint equals this build's, the stored rows are returned
+as they are.
 """
-
-import hashlib
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-import python_udfs.evaluation
-import python_udfs.search
 from python_udfs.embedding import dbt_logger, effective_model_id, embed_texts, load_model
-from python_udfs.evaluation import (
-    MODES,
-    Question,
-    RankingSettings,
-    StrategyCorpus,
-    corpus_table_name,
-    rank_strategy,
-)
+from python_udfs.evaluation import Question, RankingSettings, StrategyCorpus, corpus_table_name, rank_strategy
+from python_udfs.ranking import MODES, RANKING_VERSION
 
 SCHEMA = pa.schema(
     [
@@ -71,17 +61,10 @@ FINGERPRINT_SQL = """
 """
 
 
-def ranking_code_digest() -> str:
-    """md5 of the modules that rank, so that a change to the ranking code recomputes the rankings."""
-    digest = hashlib.md5()
-    for module in (python_udfs.evaluation, python_udfs.search):
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()
-
-
 def inputs_fingerprint(session, model_id: str, settings: str) -> str:
-    """md5 of the questions, the rankable chunks of every strategy, the model, the settings and the code."""
-    parameters = [model_id, model_id, f"{settings}|{ranking_code_digest()}"]
+    """md5 of the questions, the rankable chunks of every strategy, the model, the settings and
+    the ranking's version (RANKING_VERSION: bumped whenever the ranking code's output changes)."""
+    parameters = [model_id, model_id, f"{settings}|ranking {RANKING_VERSION}"]
     return session.execute(FINGERPRINT_SQL, parameters).fetchone()[0]
 
 
@@ -119,9 +102,9 @@ def model(dbt, session):
     rows = session.execute(
         "select dataset, question_id, question, groups from docvec_eval_questions order by question_id"
     ).fetchall()
-    strategies = [r[0] for r in session.execute(
-        "select strategy_id from docvec_eval_strategies order by strategy_id"
-    ).fetchall()]
+    strategies = [
+        r[0] for r in session.execute("select strategy_id from docvec_eval_strategies order by strategy_id").fetchall()
+    ]
 
     fingerprint = inputs_fingerprint(session, model_id, f"{model_path}|{settings}")
     columns = {name: [] for name in SCHEMA.names}
@@ -132,8 +115,10 @@ def model(dbt, session):
         _drop_views(session)
         return reused
     if rows:
-        log(f"retrieval_runs: ranking {len(rows)} questions x {len(strategies)} strategies "
-            f"(inputs fingerprint {fingerprint})")
+        log(
+            f"retrieval_runs: ranking {len(rows)} questions x {len(strategies)} strategies "
+            f"(inputs fingerprint {fingerprint})"
+        )
         embedder = load_model(model_path, backend)
         vectors = embed_texts(embedder, [r[2] for r in rows])
         by_dataset = {}
@@ -155,8 +140,15 @@ def model(dbt, session):
             name = corpus_table_name(strategy_id)
             with StrategyCorpus(session, select, [model_id, strategy_id], name=name) as corpus:
                 for dataset, questions in by_dataset.items():
-                    for row in rank_strategy(corpus, questions, dataset=dataset, strategy_id=strategy_id,
-                                             model_id=model_id, modes=MODES, settings=settings):
+                    for row in rank_strategy(
+                        corpus,
+                        questions,
+                        dataset=dataset,
+                        strategy_id=strategy_id,
+                        model_id=model_id,
+                        modes=MODES,
+                        settings=settings,
+                    ):
                         for name, value in zip(SCHEMA.names, (*row, fingerprint)):
                             columns[name].append(value)
     _drop_views(session)
@@ -164,6 +156,11 @@ def model(dbt, session):
 
 
 def _drop_views(session) -> None:
-    for name in ("docvec_eval_questions", "docvec_eval_strategies", "docvec_eval_chunks",
-                 "docvec_eval_embeddings", "docvec_eval_documents"):
+    for name in (
+        "docvec_eval_questions",
+        "docvec_eval_strategies",
+        "docvec_eval_chunks",
+        "docvec_eval_embeddings",
+        "docvec_eval_documents",
+    ):
         session.execute(f"drop view if exists {name}")

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 import yaml
 
+from docvec import evaluation as docvec_eval
 from python_udfs import evaluation as ev
 from python_udfs.plugin import load_extensions
 
@@ -72,7 +73,7 @@ def test_metrics_need_a_relevant_document():
 
 
 # --------------------------------------------------------------------------------------------
-# Ranking one strategy like search.search
+# Ranking one strategy like docvec.search
 # --------------------------------------------------------------------------------------------
 
 
@@ -216,15 +217,15 @@ def write_tiny_beir(root: Path) -> Path:
 
 def test_read_and_write_beir(tmp_path):
     root = write_tiny_beir(tmp_path / "tiny")
-    dataset = ev.read_beir(root)
+    dataset = docvec_eval.read_beir(root)
     assert dataset.name == "tiny" and dataset.split == "test"
     assert list(dataset.queries) == ["q1", "q2", "q3", "q4", "q5"]  # q6 has no judgment
     assert dataset.qrels["q3"] == ["doc7", "doc3"]  # score 0 is not relevant
-    assert list(ev.read_beir(root, max_queries=2).queries) == ["q1", "q2"]
+    assert list(docvec_eval.read_beir(root, max_queries=2).queries) == ["q1", "q2"]
     with pytest.raises(FileNotFoundError):
-        ev.read_beir(root, split="train")
+        docvec_eval.read_beir(root, split="train")
 
-    summary = ev.write_beir_landing(
+    summary = docvec_eval.write_beir_landing(
         dataset, tmp_path / "landing", tmp_path / "golden.csv", records_per_shard=10
     )
     assert (summary.documents, summary.skipped, summary.shards) == (30, 1, 3)
@@ -234,7 +235,7 @@ def test_read_and_write_beir(tmp_path):
     assert first["text"].startswith("Volcano\n\nThe volcano has a magma that erupts.")
     with open(tmp_path / "golden.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert tuple(rows[0]) == ev.GOLDEN_COLUMNS
+    assert tuple(rows[0]) == docvec_eval.GOLDEN_COLUMNS
     q3 = {(r["relevant_source_path"], r["relevant_record_key"]) for r in rows if r["question_id"] == "q3"}
     assert q3 == {("corpus/part-00000.jsonl", "doc7"), ("corpus/part-00000.jsonl", "doc3")}
     assert {r["groups"] for r in rows} == {"public"}
@@ -253,7 +254,7 @@ def golden_rows() -> list[dict]:
 def test_seed_columns_and_paths():
     rows = golden_rows()
     assert len(rows) == 12
-    assert tuple(rows[0]) == ev.GOLDEN_COLUMNS
+    assert tuple(rows[0]) == docvec_eval.GOLDEN_COLUMNS
     for row in rows:
         assert (SAMPLE_DOCS / row["relevant_source_path"]).is_file(), row
         assert row["answer_phrase"] and row["question"].endswith("?")
@@ -329,7 +330,7 @@ def test_runs_respect_access_groups(sample_build):
 
 def test_serving_strategy_ranks_like_search(sample_build):
     """For the served strategy, retrieval_runs' top 10 is what `docvec search` returns."""
-    from python_udfs.search import SearchFilters, search
+    from docvec import SearchFilters, search
 
     settings = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]
     conn = duckdb.connect(str(sample_build.db_path), read_only=True)
@@ -389,11 +390,12 @@ def test_quality_gate_fails_below_threshold(sample_build):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # `docvec eval --beir` runs a real dbt build in a subprocess
 def test_docvec_eval_beir_end_to_end(tmp_path):
     root = write_tiny_beir(tmp_path / "tinybeir")
     db = tmp_path / "out" / "tiny.duckdb"
     result = subprocess.run(
-        [sys.executable, "-m", "python_udfs.cli", "eval", "--beir", str(root), "--format", "json",
+        [sys.executable, "-m", "docvec.cli", "eval", "--beir", str(root), "--format", "json",
          "--workdir", str(tmp_path / "work"), "--db", str(db), "--quiet"],
         cwd=tmp_path, capture_output=True, text=True, timeout=900,
     )
@@ -425,12 +427,12 @@ def test_docvec_eval_beir_end_to_end(tmp_path):
             "where r.question_id = 'q5'"
         ).fetchall() == [("doc18",)]
 
-    table = ev.format_metrics_table(report)
+    table = docvec_eval.format_metrics_table(report)
     assert table.startswith("tinybeir (test): 5 queries, 29 documents")
     assert "ndcg@10" in table and "hybrid" in table
 
 
 def test_docvec_eval_reports_a_bad_folder(tmp_path):
-    from python_udfs.cli import main
+    from docvec.cli import main
 
     assert main(["eval", "--beir", str(tmp_path), "--workdir", str(tmp_path / "w")]) == 2

@@ -1,4 +1,4 @@
-"""Column-level lineage (python_udfs/lineage.py, `docvec lineage`): hand-written SQL, then the real
+"""Column-level lineage (docvec/lineage/, `docvec lineage`): hand-written SQL, then the real
 project's compiled manifest."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from python_udfs import cli
-from python_udfs.lineage import (
+from docvec import cli
+from docvec.lineage import (
     COPY,
     DERIVED,
     ROWS,
@@ -348,8 +348,8 @@ def test_search_index_chunk_text_traces_back_to_the_landing_files(project_lineag
     assert [project_lineage.display(r) for r in path] == [
         "search_index.chunk_text",
         "chunks.chunk_text",
-        "int_documents_split_to_chunks.chunk_text",
         "int_texts_chunked.pieces",
+        "int_documents_paired_with_strategies.text",
         "documents.text",
         "int_documents_redacted.text",
         "int_documents_cleaned.text",
@@ -358,7 +358,7 @@ def test_search_index_chunk_text_traces_back_to_the_landing_files(project_lineag
         "source landing.documents.file_path",
     ]
     kinds = [{e.column: e.kind for e in project_lineage.upstream[a]}[b] for a, b in zip(path, path[1:])]
-    assert kinds == [COPY, COPY, DERIVED, DERIVED, COPY, DERIVED, DERIVED, DERIVED, DERIVED]
+    assert kinds == [COPY, DERIVED, DERIVED, COPY, COPY, DERIVED, DERIVED, DERIVED, DERIVED]
 
 
 def test_every_column_resolves_and_every_public_column_has_lineage(project_lineage: ColumnLineage) -> None:

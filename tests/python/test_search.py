@@ -10,18 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from python_udfs.search import (
-    MODES,
-    SearchFilters,
-    connect,
+from docvec import SearchFilters, connect, search
+from docvec.searching import (
     embed_query,
     exact_vector_ranking,
     indexed_vector_ranking,
-    reciprocal_rank_fusion,
-    search,
     vector_index_name,
     vector_sql,
 )
+from python_udfs.ranking import MODES, reciprocal_rank_fusion
 
 from conftest import DBT, SHARED, DbtProject, copy_project
 

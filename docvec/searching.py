@@ -1,5 +1,9 @@
 """Search over `search_index`: vector, keyword (BM25) and hybrid (reciprocal rank fusion).
 
+The public functions are exported by the package: `from docvec import search, connect,
+SearchFilters, SearchResult`. This module is called `searching`, not `search`, so that
+`docvec.search` is the function, never a submodule shadowing it.
+
 Access groups are applied in the same SQL statement as the ranking, before the top-k cut, so a
 chunk the caller may not read can neither be returned nor push a readable chunk out of the
 results. The query text, its vector, groups and filters are always bound as parameters, never
@@ -13,8 +17,9 @@ fewer than k permitted chunks survive, it ranks the permitted chunks exactly ins
 no chunk outside the caller's groups is returned, and the result equals the exact filtered
 ranking whenever the index finds the true nearest neighbours. `exact=True` always ranks exactly.
 
-The ranking SQL (`scored_sql`, `score_sql`, `RANKING_ORDER`) is shared with
-`python_udfs.evaluation`, which ranks other chunking strategies' chunks the same way.
+The ranking SQL itself (`scored_sql`, `score_sql`, `RANKING_ORDER`, the filters' WHERE clause,
+reciprocal rank fusion) is `python_udfs.ranking`, shared with the dbt model `retrieval_runs`,
+which ranks other chunking strategies' chunks the same way.
 """
 
 from __future__ import annotations
@@ -27,16 +32,31 @@ from typing import Any
 
 import duckdb
 
-MODES = ("vector", "keyword", "hybrid")
+from python_udfs.ranking import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_RRF_K,
+    MODES,
+    RANKING_ORDER,
+    filter_where,
+    reciprocal_rank_fusion,
+    score_sql,
+    scored_sql,
+    vector_parameter,
+)
+
 SEARCH_TABLE = "search_index"
-FTS_SCHEMA = "fts_main_search_index"
-DEFAULT_RRF_K = 60
 DEFAULT_OVERSAMPLE = 4  # HNSW candidates per result wanted, before the filters
-RANKING_ORDER = "score desc, chunk_id"  # ties broken by chunk_id, in every mode and path
+DB_PATH_ENV = "DOCVEC_DB_PATH"
+DEFAULT_DB_PATH = "docvec.duckdb"
+
+_COLUMNS = "chunk_id, source_path, title, section, start_char, end_char, chunk_text, document_id"
+_FILTER_COLUMNS = "access_groups, file_type, metadata"
 
 
 @dataclass(frozen=True)
 class SearchResult:
+    """One ranked chunk: where it comes from (path, offsets, section) and its text."""
+
     chunk_id: str
     score: float
     source_path: str
@@ -48,6 +68,7 @@ class SearchResult:
     document_id: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict."""
         return asdict(self)
 
 
@@ -61,63 +82,8 @@ class SearchFilters:
     metadata: tuple[tuple[str, str], ...] = ()
 
     def where(self) -> tuple[str, list[Any]]:
-        if not self.groups:
-            raise ValueError("access groups are required: a caller with no group may read nothing")
-        clauses = ["list_has_any(access_groups, ?::varchar[])"]
-        params: list[Any] = [list(self.groups)]
-        if self.path_prefix:
-            clauses.append("starts_with(source_path, ?)")
-            params.append(self.path_prefix)
-        if self.file_type:
-            clauses.append("file_type = ?")
-            params.append(self.file_type)
-        for key, value in self.metadata:
-            clauses.append("json_extract_string(metadata, ?) = ?")
-            params.extend(["$." + _json_key(key), value])
-        return " and ".join(clauses), params
-
-
-def _json_key(key: str) -> str:
-    # A metadata key becomes one quoted JSON path step, whatever characters it holds.
-    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# --------------------------------------------------------------------------------------------
-# Ranking SQL shared with python_udfs.evaluation
-# --------------------------------------------------------------------------------------------
-
-
-def vector_parameter(vector: Sequence[float]) -> str:
-    """A query vector as the text of a DuckDB list, bound as a VARCHAR parameter and cast to
-    FLOAT[n] in SQL: the same float32 values as binding the list itself, about ten times faster
-    (DuckDB converts a bound Python list element by element)."""
-    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
-
-
-def fts_schema(table: str) -> str:
-    """The schema DuckDB fts creates for the index of `table` (in schema main)."""
-    return f"fts_main_{table}"
-
-
-def score_sql(mode: str, table: str, dimension: int | None = None) -> str:
-    """The score of one chunk in a ranking by `mode` ('vector' or 'keyword'): one `?` parameter,
-    the query vector (`vector_parameter`) or the query text. Higher is better; NULL = no match."""
-    if mode == "vector":
-        if not dimension:
-            raise ValueError("a vector score needs the embedding dimension")
-        return f"array_cosine_similarity(embedding, ?::float[{int(dimension)}])"
-    if mode == "keyword":
-        return f"{fts_schema(table)}.match_bm25(chunk_id, ?)"
-    raise ValueError(f"no single score for mode {mode!r}")
-
-
-def scored_sql(table: str, columns: str, score: str, where: str) -> str:
-    """The rows of `table` that pass `where`, with `score` — filters applied before any ranking;
-    rows without a score (no BM25 match) are left out. Rank them by RANKING_ORDER."""
-    return (
-        f"select * from (select {columns}, {score} as score from {table} where {where}) "
-        "where score is not null"
-    )
+        """The WHERE clause of a ranking and its parameters (groups first)."""
+        return filter_where(self.groups, self.path_prefix, self.file_type, self.metadata)
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,12 +92,13 @@ def scored_sql(table: str, columns: str, score: str, where: str) -> str:
 
 
 def default_db_path() -> str:
-    return os.environ.get("DOCVEC_DB_PATH", "docvec.duckdb")
+    """The warehouse file: env DOCVEC_DB_PATH, else docvec.duckdb in the current folder."""
+    return os.environ.get(DB_PATH_ENV, DEFAULT_DB_PATH)
 
 
 def connect(db_path: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-only with the vss and fts extensions loaded from their pip packages."""
-    from .plugin import load_extensions
+    from python_udfs.plugin import load_extensions
 
     path = db_path or default_db_path()
     if not os.path.exists(path):
@@ -164,8 +131,9 @@ def vector_index_name(conn: duckdb.DuckDBPyConnection, table: str = SEARCH_TABLE
     return row[0] if row else None
 
 
-_COLUMNS = "chunk_id, source_path, title, section, start_char, end_char, chunk_text, document_id"
-_FILTER_COLUMNS = "access_groups, file_type, metadata"
+# --------------------------------------------------------------------------------------------
+# Rankings of search_index
+# --------------------------------------------------------------------------------------------
 
 
 def vector_sql(
@@ -201,14 +169,20 @@ def vector_sql(
     return sql, [text, text, *params, limit]
 
 
-def exact_vector_ranking(conn, vector: Sequence[float], filters: SearchFilters, limit: int) -> list[tuple]:
+def exact_vector_ranking(
+    conn: duckdb.DuckDBPyConnection, vector: Sequence[float], filters: SearchFilters, limit: int
+) -> list[tuple]:
     """The `limit` permitted chunks most similar to `vector`, by a full scan of the permitted rows."""
     sql, params = vector_sql(vector, filters, limit, indexed=False)
     return conn.execute(sql, params).fetchall()
 
 
 def indexed_vector_ranking(
-    conn, vector: Sequence[float], filters: SearchFilters, limit: int, oversample: int = DEFAULT_OVERSAMPLE
+    conn: duckdb.DuckDBPyConnection,
+    vector: Sequence[float],
+    filters: SearchFilters,
+    limit: int,
+    oversample: int = DEFAULT_OVERSAMPLE,
 ) -> list[tuple] | None:
     """Like `exact_vector_ranking`, through the HNSW index: the permitted chunks among the
     `limit * oversample` nearest of all rows, ranked by exact similarity; None when fewer than
@@ -218,7 +192,7 @@ def indexed_vector_ranking(
     return rows if len(rows) >= limit else None
 
 
-def _without_late_materialization(conn, sql: str, params: list[Any]) -> list[tuple]:
+def _without_late_materialization(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
     """Run `sql` with DuckDB's late materialization off, then restore the connection's setting.
 
     For a small LIMIT, DuckDB ranks rowids first and fetches the other columns with a semi-join
@@ -233,7 +207,13 @@ def _without_late_materialization(conn, sql: str, params: list[Any]) -> list[tup
 
 
 def _vector_ranking(
-    conn, vector: Sequence[float], filters: SearchFilters, limit: int, *, exact: bool, oversample: int
+    conn: duckdb.DuckDBPyConnection,
+    vector: Sequence[float],
+    filters: SearchFilters,
+    limit: int,
+    *,
+    exact: bool,
+    oversample: int,
 ) -> list[tuple]:
     if not exact and vector_index_name(conn) is not None:
         rows = indexed_vector_ranking(conn, vector, filters, limit, oversample)
@@ -242,7 +222,7 @@ def _vector_ranking(
     return exact_vector_ranking(conn, vector, filters, limit)
 
 
-def keyword_ranking(conn, query: str, filters: SearchFilters, limit: int) -> list[tuple]:
+def keyword_ranking(conn: duckdb.DuckDBPyConnection, query: str, filters: SearchFilters, limit: int) -> list[tuple]:
     """The `limit` permitted chunks with the best BM25 score for `query` (fts over chunk_text,
     title and section); chunks that match no query term are not ranked."""
     where, params = filters.where()
@@ -257,23 +237,9 @@ def _to_result(row: tuple, score: float) -> SearchResult:
     )
 
 
-def reciprocal_rank_fusion(
-    rankings: list[list[tuple]], weights: list[float], rrf_k: int = DEFAULT_RRF_K
-) -> list[tuple[tuple, float]]:
-    """Fuse ranked lists: score = sum of weight / (rrf_k + rank) over the lists a row appears in."""
-    fused: dict[str, float] = {}
-    rows: dict[str, tuple] = {}
-    for ranking, weight in zip(rankings, weights):
-        for rank, row in enumerate(ranking, start=1):
-            fused[row[0]] = fused.get(row[0], 0.0) + weight / (rrf_k + rank)
-            rows.setdefault(row[0], row)
-    order = sorted(fused, key=lambda chunk_id: (-fused[chunk_id], chunk_id))
-    return [(rows[chunk_id], fused[chunk_id]) for chunk_id in order]
-
-
 def embed_query(query: str, model_path: str | None = None, backend: str = "torch") -> list[float]:
     """The query's vector from the serving model (what `docvec_embed_query` returns in SQL)."""
-    from .embedding import embed_texts, load_model
+    from python_udfs.embedding import embed_texts, load_model
 
     return embed_texts(load_model(model_path, backend), [query])[0].tolist()
 
@@ -289,15 +255,17 @@ def search(
     backend: str = "torch",
     weights: tuple[float, float] = (1.0, 1.0),
     rrf_k: int = DEFAULT_RRF_K,
-    candidates: int = 100,
+    candidates: int = DEFAULT_CANDIDATES,
     exact: bool = False,
     oversample: int = DEFAULT_OVERSAMPLE,
     vector: Sequence[float] | None = None,
 ) -> list[SearchResult]:
     """Top `k` chunks of `search_index` for `query` that the caller's groups may read.
 
-    `exact` ranks vectors by a full scan instead of the HNSW index; `vector` is the query's
-    embedding when the caller already has it (else the serving model embeds `query`).
+    `mode` is `vector`, `keyword` or `hybrid` (reciprocal rank fusion of both with `weights`
+    and `rrf_k`, each list `candidates` deep). `exact` ranks vectors by a full scan instead of
+    the HNSW index; `vector` is the query's embedding when the caller already has it (else the
+    serving model embeds `query`).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")

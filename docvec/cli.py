@@ -11,10 +11,12 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
-from .search import MODES, SearchFilters, SearchResult, connect, default_db_path, search
+from docvec.searching import SearchFilters, SearchResult, connect, default_db_path, search
+from python_udfs.ranking import DEFAULT_CANDIDATES, DEFAULT_RRF_K, MODES
 
 
 def _groups(value: str) -> tuple[str, ...]:
+    """`--groups a,b` as a tuple of group names (at least one)."""
     groups = tuple(g.strip() for g in value.split(",") if g.strip())
     if not groups:
         raise argparse.ArgumentTypeError("--groups needs at least one group name")
@@ -22,6 +24,7 @@ def _groups(value: str) -> tuple[str, ...]:
 
 
 def _metadata(value: str) -> tuple[str, str]:
+    """`--meta KEY=VALUE` as a (key, value) pair."""
     key, sep, wanted = value.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"--meta expects KEY=VALUE, got {value!r}")
@@ -29,6 +32,7 @@ def _metadata(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `docvec` command line: `search`, `eval`, `lineage`."""
     parser = argparse.ArgumentParser(
         prog="docvec", description="Search docvec's DuckDB warehouse, or measure its retrieval quality."
     )
@@ -39,23 +43,35 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--k", type=int, default=5, help="number of results (default 5)")
     find.add_argument("--mode", choices=MODES, default="hybrid", help="ranking (default hybrid)")
     find.add_argument(
-        "--groups", type=_groups, default=("public",),
+        "--groups",
+        type=_groups,
+        default=("public",),
         help="comma-separated access groups of the caller (default: public)",
     )
     find.add_argument("--path-prefix", help="only chunks whose source_path starts with this")
     find.add_argument("--file-type", help="only chunks of this file type (markdown, pdf, ...)")
-    find.add_argument("--meta", type=_metadata, action="append", default=[], metavar="KEY=VALUE",
-                      help="only documents whose metadata KEY equals VALUE (repeatable)")
+    find.add_argument(
+        "--meta",
+        type=_metadata,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only documents whose metadata KEY equals VALUE (repeatable)",
+    )
     find.add_argument("--vector-weight", type=float, default=1.0, help="hybrid: weight of the vector ranking")
     find.add_argument("--keyword-weight", type=float, default=1.0, help="hybrid: weight of the BM25 ranking")
-    find.add_argument("--rrf-k", type=int, default=60, help="hybrid: reciprocal rank fusion constant")
-    find.add_argument("--candidates", type=int, default=100, help="hybrid: depth of each fused ranking")
-    find.add_argument("--exact", action="store_true",
-                      help="rank vectors by a full scan instead of the HNSW index (for evaluation)")
+    find.add_argument("--rrf-k", type=int, default=DEFAULT_RRF_K, help="hybrid: reciprocal rank fusion constant")
+    find.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="hybrid: depth of each fused ranking")
+    find.add_argument(
+        "--exact", action="store_true", help="rank vectors by a full scan instead of the HNSW index (for evaluation)"
+    )
     find.add_argument("--format", choices=("table", "json"), default="table")
     find.add_argument("--db", default=None, help="DuckDB file (default: env DOCVEC_DB_PATH or docvec.duckdb)")
-    find.add_argument("--model-path", default=os.environ.get("DOCVEC_MODEL_PATH") or None,
-                      help="local embedding model folder (default: the bundled all-MiniLM-L6-v2)")
+    find.add_argument(
+        "--model-path",
+        default=os.environ.get("DOCVEC_MODEL_PATH") or None,
+        help="local embedding model folder (default: the bundled all-MiniLM-L6-v2)",
+    )
 
     evaluate = commands.add_parser(
         "eval",
@@ -69,17 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     evaluate.add_argument("--beir", required=True, metavar="PATH", help="BEIR dataset folder")
-    evaluate.add_argument("--split", default=None,
-                          help="qrels split (default: test, else the dataset's only split)")
-    evaluate.add_argument("--max-queries", type=_positive, default=None, metavar="N",
-                          help="score only the first N queries that have judgments "
-                               "(the corpus is always whole)")
+    evaluate.add_argument("--split", default=None, help="qrels split (default: test, else the dataset's only split)")
+    evaluate.add_argument(
+        "--max-queries",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="score only the first N queries that have judgments (the corpus is always whole)",
+    )
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
-    evaluate.add_argument("--db", default=None,
-                          help="DuckDB file of the run (default: WORKDIR/docvec.duckdb)")
-    evaluate.add_argument("--workdir", default=None,
-                          help="folder for the landing files, questions CSV, dbt target and logs "
-                               "(default: $XDG_CACHE_HOME or ~/.cache, then docvec/eval/<name>-<hash>)")
+    evaluate.add_argument("--db", default=None, help="DuckDB file of the run (default: WORKDIR/docvec.duckdb)")
+    evaluate.add_argument(
+        "--workdir",
+        default=None,
+        help="folder for the landing files, questions CSV, dbt target and logs "
+        "(default: $XDG_CACHE_HOME or ~/.cache, then docvec/eval/<name>-<hash>)",
+    )
     evaluate.add_argument("--quiet", action="store_true", help="do not echo dbt's output to stderr")
 
     trace = commands.add_parser(
@@ -91,19 +112,31 @@ def build_parser() -> argparse.ArgumentParser:
             "Needs target/manifest.json with compiled SQL: run `dbt compile` or `dbt docs generate` first."
         ),
     )
-    trace.add_argument("column", nargs="?", metavar="TABLE.COLUMN",
-                       help="e.g. search_index.chunk_text, or landing.documents.file_path for the source")
+    trace.add_argument(
+        "column",
+        nargs="?",
+        metavar="TABLE.COLUMN",
+        help="e.g. search_index.chunk_text, or landing.documents.file_path for the source",
+    )
     trace.add_argument("--direction", choices=("upstream", "downstream"), default="upstream")
     trace.add_argument("--format", choices=("tree", "json"), default="tree")
-    trace.add_argument("--manifest", default=None,
-                       help="dbt manifest (default: $DBT_TARGET_PATH or target, then /manifest.json)")
-    trace.add_argument("--write-docs", nargs="?", const="", default=None, metavar="PATH",
-                       help="write the dbt docs page of the public tables' column lineage "
-                            "(default: the project's models/docs/column_lineage.md)")
+    trace.add_argument(
+        "--manifest", default=None, help="dbt manifest (default: $DBT_TARGET_PATH or target, then /manifest.json)"
+    )
+    trace.add_argument(
+        "--write-docs",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="PATH",
+        help="write the dbt docs page of the public tables' column lineage "
+        "(default: the project's models/docs/column_lineage.md)",
+    )
     return parser
 
 
 def _positive(value: str) -> int:
+    """An integer argument of at least 1."""
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
@@ -111,12 +144,14 @@ def _positive(value: str) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluation import format_metrics_table, run_beir_eval
+    """`docvec eval --beir PATH`: the dataset through dbt, then its metrics table (or JSON)."""
+    from docvec.evaluation import format_metrics_table, run_beir_eval
 
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        result = run_beir_eval(args.beir, split=args.split, db_path=args.db, workdir=args.workdir,
-                               max_queries=args.max_queries, log=log)
+        result = run_beir_eval(
+            args.beir, split=args.split, db_path=args.db, workdir=args.workdir, max_queries=args.max_queries, log=log
+        )
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
         return 2
@@ -128,7 +163,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    from .lineage import LineageError, lineage_from_manifest, lineage_report, write_docs
+    """`docvec lineage TABLE.COLUMN` and/or `--write-docs`."""
+    from docvec.lineage import LineageError, lineage_from_manifest, lineage_report, write_docs
 
     if not args.column and args.write_docs is None:
         print("docvec: lineage needs TABLE.COLUMN or --write-docs", file=sys.stderr)
@@ -146,6 +182,7 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def format_table(results: Sequence[SearchResult], width: int | None = None) -> str:
+    """Search results as text: rank, score, path, section, offsets, title and a snippet."""
     if not results:
         return "no results"
     width = width or shutil.get_terminal_size((100, 20)).columns
@@ -156,25 +193,38 @@ def format_table(results: Sequence[SearchResult], width: int | None = None) -> s
         if r.title:
             lines.append(f"    {r.title}")
         snippet = " ".join(r.chunk_text.split())
-        lines.extend(textwrap.wrap(snippet, width=max(40, width - 4), initial_indent="    ",
-                                   subsequent_indent="    ", max_lines=3, placeholder=" …"))
+        lines.extend(
+            textwrap.wrap(
+                snippet,
+                width=max(40, width - 4),
+                initial_indent="    ",
+                subsequent_indent="    ",
+                max_lines=3,
+                placeholder=" …",
+            )
+        )
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "eval":
-        return _eval(args)
-    if args.command == "lineage":
-        return _lineage(args)
+def _search(args: argparse.Namespace) -> int:
+    """`docvec search QUERY`: the ranking as a table (or JSON)."""
     filters = SearchFilters(
         groups=args.groups, path_prefix=args.path_prefix, file_type=args.file_type, metadata=tuple(args.meta)
     )
     try:
         with connect(args.db or default_db_path()) as conn:
-            results = search(conn, args.query, k=args.k, mode=args.mode, filters=filters,
-                             model_path=args.model_path, weights=(args.vector_weight, args.keyword_weight),
-                             rrf_k=args.rrf_k, candidates=args.candidates, exact=args.exact)
+            results = search(
+                conn,
+                args.query,
+                k=args.k,
+                mode=args.mode,
+                filters=filters,
+                model_path=args.model_path,
+                weights=(args.vector_weight, args.keyword_weight),
+                rrf_k=args.rrf_k,
+                candidates=args.candidates,
+                exact=args.exact,
+            )
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
         return 2
@@ -183,6 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(format_table(results))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns its exit status (2: a message on stderr says what is wrong)."""
+    args = build_parser().parse_args(argv)
+    if args.command == "eval":
+        return _eval(args)
+    if args.command == "lineage":
+        return _lineage(args)
+    return _search(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,98 @@
+"""The ranking SQL that the application's search (`docvec.search`) and the dbt Python model
+`retrieval_runs` (through `python_udfs.evaluation`) share, so that a strategy's evaluation ranks
+its chunks exactly the way `search_index` is served.
+
+Modes: `vector` (cosine similarity of the query vector with each chunk's embedding), `keyword`
+(BM25 of DuckDB's fts extension) and `hybrid` (reciprocal rank fusion of both). The caller's
+access groups and the other filters sit in the WHERE clause of each ranking, before any ordering
+or cut. Every value (query text, vector, groups, filters) is a bound parameter, never spliced.
+
+`RANKING_VERSION` names the ranking's output: `retrieval_runs` reuses its stored rankings only
+while it is unchanged. Bump it whenever the rankings change (this module, or the ranking part of
+`python_udfs.evaluation`); tests/python/test_ranking_version.py fails until you do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+RANKING_VERSION = "1"
+MODES = ("vector", "keyword", "hybrid")
+DEFAULT_RRF_K = 60
+DEFAULT_CANDIDATES = 100  # hybrid: chunks taken from each ranked list before fusion (at least k)
+RANKING_ORDER = "score desc, chunk_id"  # ties broken by chunk_id, in every mode and path
+
+
+def vector_parameter(vector: Sequence[float]) -> str:
+    """A query vector as the text of a DuckDB list, bound as a VARCHAR parameter and cast to
+    FLOAT[n] in SQL: the same float32 values as binding the list itself, about ten times faster
+    (DuckDB converts a bound Python list element by element)."""
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def fts_schema(table: str) -> str:
+    """The schema DuckDB fts creates for the index of `table` (in schema main)."""
+    return f"fts_main_{table}"
+
+
+def score_sql(mode: str, table: str, dimension: int | None = None) -> str:
+    """The score of one chunk in a ranking by `mode` ('vector' or 'keyword'): one `?` parameter,
+    the query vector (`vector_parameter`) or the query text. Higher is better; NULL = no match."""
+    if mode == "vector":
+        if not dimension:
+            raise ValueError("a vector score needs the embedding dimension")
+        return f"array_cosine_similarity(embedding, ?::float[{int(dimension)}])"
+    if mode == "keyword":
+        return f"{fts_schema(table)}.match_bm25(chunk_id, ?)"
+    raise ValueError(f"no single score for mode {mode!r}")
+
+
+def scored_sql(table: str, columns: str, score: str, where: str) -> str:
+    """The rows of `table` that pass `where`, with `score` — filters applied before any ranking;
+    rows without a score (no BM25 match) are left out. Rank them by RANKING_ORDER."""
+    return f"select * from (select {columns}, {score} as score from {table} where {where}) where score is not null"
+
+
+def filter_where(
+    groups: Sequence[str],
+    path_prefix: str | None = None,
+    file_type: str | None = None,
+    metadata: Sequence[tuple[str, str]] = (),
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of a ranking: the caller's access groups, then the
+    optional filters on the path prefix, file type and metadata keys."""
+    if not groups:
+        raise ValueError("access groups are required: a caller with no group may read nothing")
+    clauses = ["list_has_any(access_groups, ?::varchar[])"]
+    params: list[Any] = [list(groups)]
+    if path_prefix:
+        clauses.append("starts_with(source_path, ?)")
+        params.append(path_prefix)
+    if file_type:
+        clauses.append("file_type = ?")
+        params.append(file_type)
+    for key, value in metadata:
+        clauses.append("json_extract_string(metadata, ?) = ?")
+        params.extend(["$." + json_key(key), value])
+    return " and ".join(clauses), params
+
+
+def json_key(key: str) -> str:
+    """A metadata key as one quoted JSON path step, whatever characters it holds."""
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[tuple]], weights: Sequence[float], rrf_k: int = DEFAULT_RRF_K
+) -> list[tuple[tuple, float]]:
+    """Fuse ranked lists of rows (chunk_id first): score = sum of weight / (rrf_k + rank) over
+    the lists a row appears in; ties broken by chunk_id."""
+    fused: dict[str, float] = {}
+    rows: dict[str, tuple] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, row in enumerate(ranking, start=1):
+            fused[row[0]] = fused.get(row[0], 0.0) + weight / (rrf_k + rank)
+            rows.setdefault(row[0], row)
+    order = sorted(fused, key=lambda chunk_id: (-fused[chunk_id], chunk_id))
+    return [(rows[chunk_id], fused[chunk_id]) for chunk_id in order]
