@@ -1,6 +1,6 @@
 {#- Post-hook of int_texts_chunked: deletes cached splits that no document x strategy of this
     build asks for (documents deleted or edited, strategies changed, a new chunking code version). -#}
-{% macro prune_chunk_cache(relation) -%}
+{% macro prune_chunk_cache(relation, requests) -%}
   delete from {{ relation }}
-  where split_key not in (select requests.split_key from ({{ chunk_split_requests() }}) as requests)
+  where split_key not in (select requests.split_key from {{ requests }} as requests)
 {%- endmacro %}

@@ -7,7 +7,7 @@
       'staging_seconds': ['stg_landing__documents'],
       'parse_seconds': ['int_documents_parsed', 'int_documents_cleaned', 'documents', 'document_duplicates', 'quarantined_documents'],
       'redact_seconds': ['int_documents_redacted', 'pii_findings'],
-      'chunk_seconds': ['int_texts_chunked', 'int_documents_split_to_chunks', 'chunks'],
+      'chunk_seconds': ['int_documents_paired_with_strategies', 'int_texts_chunked', 'chunks'],
       'embed_seconds': ['embeddings'],
       'serve_seconds': ['search_index'],
   } -%}

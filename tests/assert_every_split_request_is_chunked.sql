@@ -2,7 +2,7 @@
     (int_texts_chunked): a missing key would drop the document's chunks without a trace. -#}
 
 with requests as (
-    {{ chunk_split_requests() }}
+    select * from {{ ref('int_documents_paired_with_strategies') }}
 )
 
 select

@@ -1,5 +1,5 @@
 {#- The chunk cache: one row per distinct split_key (a document text split by one strategy's
-    settings, see macros/chunk_split_requests.sql) with the chunks the docvec_chunk UDF made.
+    settings, see int_documents_paired_with_strategies) with the chunks the docvec_chunk UDF made.
     Incremental: a build splits only the keys it has not split before, so unchanged documents are
     not tokenised again; the post-hook deletes keys no document asks for any more. -#}
 {{
@@ -7,12 +7,12 @@
         materialized='incremental',
         incremental_strategy='append',
         unique_key='split_key',
-        post_hook="{{ prune_chunk_cache(this) }}",
+        post_hook="{{ prune_chunk_cache(this, ref('int_documents_paired_with_strategies')) }}",
     )
 }}
 
 with requests as (
-    {{ chunk_split_requests() }}
+    select * from {{ ref('int_documents_paired_with_strategies') }}
 ),
 
 pending as (

@@ -1,4 +1,4 @@
-{{ config(unique_key='invocation_id', on_schema_change='append_new_columns', full_refresh=false) }}
+{{ config(unique_key='invocation_id', full_refresh=false) }}
 {#- One row per dbt invocation that builds the pipeline: what it saw, produced and embedded. The
     seconds per stage are filled in by the on-run-end hook record_stage_seconds from dbt's own
     results. -#}
