@@ -1,4 +1,5 @@
-# docvec: `make build` sets everything up and builds the bundled sample; `make test` runs the suite.
+# docvec: `make build` sets everything up and builds the bundled sample; `make test` runs the suite
+# (in random order), `make test-fast` only its unit tier (no dbt build; well under 90 s).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build install test lint docs serve-docs bench clean
+.PHONY: build install test test-fast lint docs serve-docs bench clean
 
 build: $(STAMP)
 	$(BIN)/dbt build
@@ -28,6 +29,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests/python
+
+# The unit tier only (tiers: see tests/python/conftest.py): pure code, no dbt build.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m unit
 
 # The linters alone (make test runs them too, in tests/python/test_lint.py).
 lint: $(STAMP)

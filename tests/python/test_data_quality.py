@@ -1,8 +1,13 @@
-"""The data tests catch broken data: corrupt a copy of the built warehouse and run `dbt test`."""
+"""The data tests catch broken data: corrupt a copy of the built warehouse and run `dbt test`.
+
+Every `dbt test` here runs on a copy of the shared `sample_build` warehouse (the tests store their
+failures in it); the argument checks of the generic tests need no data and run on an empty one.
+"""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,14 +19,16 @@ from conftest import DbtProject
 
 @pytest.fixture(scope="module")
 def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
-    workdir = tmp_path_factory.mktemp("corrupted")
-    project = DbtProject(workdir, sample_build.source_path)
-    shutil.copy(sample_build.db_path, project.db_path)
+    """A copy of the sample warehouse with one kind of corruption per data test, after `dbt test`."""
+    project = sample_build.copy_build(tmp_path_factory.mktemp("corrupted"))
     with duckdb.connect(str(project.db_path)) as conn:
         load_extensions(conn, ("vss",))  # search_index has an HNSW index: writing to it needs vss
-        chunk_ids = [r[0] for r in conn.execute(
-            "select chunk_id from chunks where strategy_id = 'recursive_256' order by chunk_id limit 6"
-        ).fetchall()]
+        chunk_ids = [
+            r[0]
+            for r in conn.execute(
+                "select chunk_id from chunks where strategy_id = 'recursive_256' order by chunk_id limit 6"
+            ).fetchall()
+        ]
         conn.execute("update chunks set n_tokens = 999 where chunk_id = ?", [chunk_ids[0]])
         conn.execute("update chunks set chunk_text = '   ' where chunk_id = ?", [chunk_ids[1]])
         conn.execute("update chunks set access_groups = ['everyone'] where chunk_id = ?", [chunk_ids[2]])
@@ -30,16 +37,17 @@ def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory
             [chunk_ids[3]],
         )
         conn.execute("delete from search_index where chunk_id = ?", [chunk_ids[4]])
-        texts = [r[0] for r in conn.execute(
-            "select text_sha256 from embeddings order by text_sha256 limit 2"
-        ).fetchall()]
+        texts = [
+            r[0] for r in conn.execute("select text_sha256 from embeddings order by text_sha256 limit 2").fetchall()
+        ]
         conn.execute(
             "update embeddings set embedding = list_concat(['nan'::float], embedding[2:])::float[384] "
-            "where text_sha256 = ?", [texts[0]],
+            "where text_sha256 = ?",
+            [texts[0]],
         )
         conn.execute(
-            "update embeddings set embedding = list_transform(embedding, x -> x * 2)::float[384] "
-            "where text_sha256 = ?", [texts[1]],
+            "update embeddings set embedding = list_transform(embedding, x -> x * 2)::float[384] where text_sha256 = ?",
+            [texts[1]],
         )
         conn.execute("delete from quarantined_documents where source_path = 'quarantine/empty.md'")
     project.test_result = project.dbt("test", check=False)
@@ -63,13 +71,19 @@ def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory
 def test_corruption_is_caught(corrupted: DbtProject, failing_test: str) -> None:
     out = corrupted.test_result.stdout
     assert corrupted.test_result.returncode != 0
-    assert any(
-        "FAIL" in line and failing_test in line for line in out.splitlines()
-    ), f"{failing_test} did not fail:\n{out[-6000:]}"
+    assert any("FAIL" in line and failing_test in line for line in out.splitlines()), (
+        f"{failing_test} did not fail:\n{out[-6000:]}"
+    )
 
 
-def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject) -> None:
-    result = sample_build.dbt("test", check=False)
+@pytest.fixture(scope="module")
+def unbuilt(make_project: Callable[..., DbtProject]) -> DbtProject:
+    """The project over the sample files with an empty warehouse: enough to compile macros."""
+    return make_project("generic_arguments", copy=False)
+
+
+def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject, tmp_path: Path) -> None:
+    result = sample_build.copy_build(tmp_path / "clean").dbt("test", check=False)
     assert result.returncode == 0, result.stdout[-4000:]
     assert "FAIL" not in "\n".join(line for line in result.stdout.splitlines() if "START" not in line)
 
@@ -101,7 +115,7 @@ def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject) -> No
         ),
     ],
 )
-def test_generic_tests_reject_bad_arguments(sample_build: DbtProject, macro: str, args: str, message: str) -> None:
-    result = sample_build.dbt("run-operation", macro, "--args", args, check=False)
+def test_generic_tests_reject_bad_arguments(unbuilt: DbtProject, macro: str, args: str, message: str) -> None:
+    result = unbuilt.dbt("run-operation", macro, "--args", args, check=False)
     assert result.returncode != 0
     assert "Compilation Error" in result.stdout and message in result.stdout, result.stdout[-3000:]

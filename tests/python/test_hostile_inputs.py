@@ -3,7 +3,7 @@
 The module builds one temporary landing folder holding, side by side:
 
 * control documents (Markdown, text, JSON, PDF) with known distinctive sentences;
-* every string of the Big List of Naughty Strings (``../shared/datasets/naughty-strings/blns.json``)
+* every string of the Big List of Naughty Strings (``tests/data/naughty-strings/blns.json``)
   as the content of its own ``.txt`` file, and as a file name (``<string>.txt``, each in its own
   numbered folder so that names never collide and each maps back to its string);
 * broken encodings, empty/one-byte/at-limit/over-limit files, binary data under text extensions,
@@ -40,10 +40,9 @@ import pytest
 from python_udfs.cleaning import clean_text
 from python_udfs.parsing import REASONS
 
-from conftest import SHARED, DbtProject
+from conftest import DbtProject, naughty_strings
 from pdf_samples import encrypt_pdf, one_page_pdf, pdf_with_stream
 
-BLNS_PATH = SHARED / "datasets" / "naughty-strings" / "blns.json"
 MAX_FILE_SIZE = 5_000_000  # the build's max_file_size_bytes
 MAX_TOKENS = 256  # the model's maximum sequence length: no chunk may count more
 NAME_MAX_BYTES = 255  # file-name limit of common Linux filesystems (ext4, xfs, tmpfs)
@@ -54,8 +53,7 @@ DUPLICATE = "duplicate"
 # README: control characters that do not occur in text (C0 except tab, LF, VT, FF, CR; DEL; C1
 # except NEL); more than 5% of them makes content binary.
 _BINARY_CONTROLS = frozenset(
-    [chr(c) for c in range(0x20) if chr(c) not in "\t\n\v\f\r"]
-    + [chr(c) for c in range(0x7F, 0xA0) if c != 0x85]
+    [chr(c) for c in range(0x20) if chr(c) not in "\t\n\v\f\r"] + [chr(c) for c in range(0x7F, 0xA0) if c != 0x85]
 )
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
@@ -78,7 +76,7 @@ class Landing:
     symlinks: dict[str, str | None] = field(default_factory=dict)
     # The mode-000 file when this process can still read it (root); else it is left out.
     unreadable: str | None = None
-    blns: list[str] | None = None
+    blns: list[str] = field(default_factory=list)
     blns_names_created: int = 0
     blns_names_truncated: int = 0
     blns_names_sanitised: int = 0
@@ -103,9 +101,7 @@ def zlib_bomb_pdf(expanded_bytes: int) -> bytes:
         parts.append(compressor.compress(block))
     parts.append(compressor.flush())
     stream = b"".join(parts)
-    return pdf_with_stream(
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"
-    )
+    return pdf_with_stream(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
 
 
 def single_line_without_whitespace(size: int) -> bytes:
@@ -154,7 +150,7 @@ def blns_file_name(text: str) -> tuple[str, bool, bool]:
     return stem + ".txt", sanitised, truncated
 
 
-def build_landing(root: Path, blns: list[str] | None) -> Landing:
+def build_landing(root: Path, blns: list[str]) -> Landing:
     landing = Landing(root=root, blns=blns)
     add = landing.add
     rng = random.Random(7)
@@ -258,38 +254,37 @@ def build_landing(root: Path, blns: list[str] | None) -> Landing:
     add("unsupported/Makefile", b"all:\n\techo no extension\n", "unsupported_type")
 
     # -- naughty strings: as content, and as file names ----------------------------------------
-    if blns is not None:
-        content_groups: dict[str, list[str]] = {}
-        for index, text in enumerate(blns):
-            relative = f"blns/content/{index:04d}.txt"
-            reason = planned_blns_outcome(text)
-            add(relative, text.encode("utf-8", "surrogatepass"), reason or DOCUMENT)
-            if reason is None:
-                content_groups.setdefault(clean_text(text), []).append(relative)
-        # Exact duplicates: the first path (the pipeline orders by source_path) is canonical.
-        for cleaned, paths in content_groups.items():
-            first, *others = sorted(paths)
-            landing.texts[first] = [cleaned]
-            for other in others:
-                landing.expected[other] = DUPLICATE
-                landing.duplicate_texts[other] = cleaned
+    content_groups: dict[str, list[str]] = {}
+    for index, text in enumerate(blns):
+        relative = f"blns/content/{index:04d}.txt"
+        reason = planned_blns_outcome(text)
+        add(relative, text.encode("utf-8", "surrogatepass"), reason or DOCUMENT)
+        if reason is None:
+            content_groups.setdefault(clean_text(text), []).append(relative)
+    # Exact duplicates: the first path (the pipeline orders by source_path) is canonical.
+    for cleaned, paths in content_groups.items():
+        first, *others = sorted(paths)
+        landing.texts[first] = [cleaned]
+        for other in others:
+            landing.expected[other] = DUPLICATE
+            landing.duplicate_texts[other] = cleaned
 
-        for index, text in enumerate(blns):
-            name, sanitised, truncated = blns_file_name(text)
-            folder = root / "blns" / "names" / f"{index:04d}"
-            folder.mkdir(parents=True, exist_ok=True)
-            sentence = f"Naughty file name number {index:04d} is accounted for."
-            try:
-                (folder / name).write_bytes(sentence.encode("ascii"))
-            except (OSError, UnicodeError, ValueError) as exc:  # the OS refuses the name
-                landing.blns_names_refused.append((index, f"{type(exc).__name__}: {exc}"))
-                continue
-            relative = f"blns/names/{index:04d}/{name}"
-            landing.expected[relative] = DOCUMENT
-            landing.texts[relative] = [sentence]
-            landing.blns_names_created += 1
-            landing.blns_names_sanitised += sanitised
-            landing.blns_names_truncated += truncated
+    for index, text in enumerate(blns):
+        name, sanitised, truncated = blns_file_name(text)
+        folder = root / "blns" / "names" / f"{index:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        sentence = f"Naughty file name number {index:04d} is accounted for."
+        try:
+            (folder / name).write_bytes(sentence.encode("ascii"))
+        except (OSError, UnicodeError, ValueError) as exc:  # the OS refuses the name
+            landing.blns_names_refused.append((index, f"{type(exc).__name__}: {exc}"))
+            continue
+        relative = f"blns/names/{index:04d}/{name}"
+        landing.expected[relative] = DOCUMENT
+        landing.texts[relative] = [sentence]
+        landing.blns_names_created += 1
+        landing.blns_names_sanitised += sanitised
+        landing.blns_names_truncated += truncated
 
     # -- symlinks (counted as files of their own, see the module docstring) --------------------
     links = root / "links"
@@ -346,8 +341,7 @@ class HostileBuild:
 
 @pytest.fixture(scope="module")
 def hostile(make_project, tmp_path_factory: pytest.TempPathFactory) -> HostileBuild:
-    blns = json.loads(BLNS_PATH.read_text(encoding="utf-8")) if BLNS_PATH.is_file() else None
-    landing = build_landing(tmp_path_factory.mktemp("hostile_landing"), blns)
+    landing = build_landing(tmp_path_factory.mktemp("hostile_landing"), naughty_strings())
     project = make_project("hostile", source=landing.root, copy=False)
     result = project.dbt("build", "--vars", f"{{max_file_size_bytes: {MAX_FILE_SIZE}}}", check=False)
     outcomes: dict[str, list[tuple]] = {}
@@ -590,14 +584,9 @@ def test_unreadable_file_is_accounted_for(built: HostileBuild) -> None:
     assert {kind for kind, *_ in rows} <= {"document", "quarantined"}
 
 
-def _require_blns(built: HostileBuild) -> list[str]:
-    if built.landing.blns is None:
-        pytest.skip(f"{BLNS_PATH} is absent (../shared datasets are optional)")
-    return built.landing.blns
-
-
 def test_blns_strings_as_content(built: HostileBuild) -> None:
-    blns = _require_blns(built)
+    blns = built.landing.blns
+    assert len(blns) > 500, "the naughty strings are all there"
     paths = [f"blns/content/{i:04d}.txt" for i in range(len(blns))]
     kinds = [outcome_kind(built.outcomes[path]) for path in paths]
     for text, kind in zip(blns, kinds):
@@ -610,7 +599,7 @@ def test_blns_strings_as_content(built: HostileBuild) -> None:
 
 
 def test_blns_strings_as_file_names(built: HostileBuild) -> None:
-    blns = _require_blns(built)
+    blns = built.landing.blns
     landing = built.landing
     print(
         f"blns file names: {landing.blns_names_created} created "

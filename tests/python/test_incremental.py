@@ -2,7 +2,9 @@
 
 One landing folder and one warehouse go through a sequence of changes, each followed by a real
 `dbt build`; the number of texts embedded is compared with the texts that did not exist before.
-The steps depend on each other, so they run in one test function, in order.
+The steps depend on each other, so they run in one test function, in order. Every test has a
+landing folder, project copy and warehouse of its own (the `project` fixture), so that the tests
+pass alone and in any order.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import DBT, DbtProject, copy_project
+
+pytestmark = pytest.mark.integration  # real `dbt build`s (the `project` fixture is not a conftest build fixture)
 
 MODEL_ID = "all-MiniLM-L6-v2"
 
@@ -35,11 +40,13 @@ def write_corpus(root: Path) -> None:
         (root / f"{topic}.md").write_text("---\ntitle: " + topic.title() + "\n---\n" + "\n\n".join(paragraphs) + "\n")
 
 
-def texts(project: DbtProject, model_id: str = MODEL_ID) -> set[str]:
+def texts(project: DbtProject) -> set[str]:
+    """The distinct chunk texts (their hashes) of the warehouse."""
     return {r[0] for r in project.query("select distinct text_sha256 from chunks")}
 
 
 def last_run(project: DbtProject) -> tuple[int, int]:
+    """(texts embedded, embeddings reused) of the last build."""
     return project.query(
         "select texts_embedded, embeddings_reused from pipeline_runs order by started_at desc limit 1"
     )[0]
@@ -56,13 +63,15 @@ def texts_split(project: DbtProject) -> int:
 def cache_is_exact(project: DbtProject) -> bool:
     """The chunk cache holds one row per document x strategy of this build, and nothing else."""
     cached = project.query("select count(*) from int_texts_chunked")[0][0]
-    wanted = project.query("select count(*) from documents")[0][0] * project.query(
-        "select count(*) from chunking_strategies"
-    )[0][0]
+    wanted = (
+        project.query("select count(*) from documents")[0][0]
+        * project.query("select count(*) from chunking_strategies")[0][0]
+    )
     return cached == wanted
 
 
 def snapshot(project: DbtProject) -> dict[str, list[tuple]]:
+    """The public tables, row by row, in a fixed order."""
     return {
         "documents": project.query("select document_id, source_path, text, text_sha256 from documents order by 1"),
         "chunks": project.query(
@@ -88,15 +97,16 @@ GOLDEN = (
 )
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
-    workdir = tmp_path_factory.mktemp("incremental")
-    landing = workdir / "landing"
+@pytest.fixture
+def project(tmp_path: Path) -> DbtProject:
+    """The six-file corpus in a landing folder of this test's own, a project copy with one golden
+    question, and a warehouse path of its own; nothing is built yet."""
+    landing = tmp_path / "landing"
     landing.mkdir()
     write_corpus(landing)
-    project_dir = copy_project(workdir / "project")
+    project_dir = copy_project(tmp_path / "project")
     (project_dir / "seeds" / "golden_questions.csv").write_text(GOLDEN)
-    return DbtProject(workdir, landing, project_dir=project_dir)
+    return DbtProject(tmp_path, landing, project_dir=project_dir)
 
 
 def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
@@ -156,9 +166,10 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
     assert last_run(project)[0] == 0
     for table in ("documents", "chunks", "search_index"):
         assert project.query(f"select count(*) from {table} where source_path = 'basil.md'")[0][0] == 0
-    assert project.query(
-        "select count(*) from embeddings where text_sha256 not in (select text_sha256 from chunks)"
-    )[0][0] == 0
+    assert (
+        project.query("select count(*) from embeddings where text_sha256 not in (select text_sha256 from chunks)")[0][0]
+        == 0
+    )
     assert texts_split(project) == 0 and cache_is_exact(project)  # the deleted text's splits are pruned
     before = texts(project)
 
@@ -196,6 +207,7 @@ def test_each_change_embeds_exactly_the_new_texts(project: DbtProject) -> None:
 def test_killed_build_leaves_previous_tables_intact(project: DbtProject) -> None:
     """kill -9 during embedding: the old vectors survive; the next build completes cleanly."""
     landing = project.source_path
+    build(project)
     good = snapshot(project)
     # Enough new text that embedding lasts many seconds, so the kill lands in the middle of it.
     for n in range(400):
@@ -206,14 +218,12 @@ def test_killed_build_leaves_previous_tables_intact(project: DbtProject) -> None
                 for p in range(12)
             )
         )
-    command = [
-        DBT, "build", "--project-dir", str(project.project_dir), "--profiles-dir", str(project.project_dir),
-        "--target-path", str(project.workdir / "target"), "--log-path", str(project.workdir / "logs"),
-    ]
+    command = project.command("build")
     log = project.workdir / "killed.log"
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=project.project_dir, env=project.env(), stdout=out, stderr=out,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=project.project_dir, env=project.env(), stdout=out, stderr=out, start_new_session=True
+        )
         deadline = time.monotonic() + 300
         while "texts to embed" not in log.read_text() and time.monotonic() < deadline:
             assert process.poll() is None, log.read_text()[-3000:]
@@ -240,14 +250,18 @@ def test_killed_build_leaves_previous_tables_intact(project: DbtProject) -> None
 
 
 def test_second_process_gets_a_clear_lock_message(project: DbtProject) -> None:
-    """While a build holds the warehouse, `docvec search` explains the lock instead of a traceback."""
-    import duckdb
+    """While a build holds the warehouse, `docvec search` explains the lock instead of a traceback.
 
+    The lock is taken when the file is opened, before any table is read: the warehouse need not be built.
+    """
     holder = duckdb.connect(str(project.db_path))  # a writer, like a running `dbt build`
     try:
         result = subprocess.run(
             [str(Path(DBT).with_name("docvec")), "search", "tilapia", "--db", str(project.db_path)],
-            capture_output=True, text=True, env=project.env(), timeout=120,
+            capture_output=True,
+            text=True,
+            env=project.env(),
+            timeout=120,
         )
     finally:
         holder.close()

@@ -1,4 +1,8 @@
-"""End to end: `dbt build` on the bundled sample corpus, then the tables are checked row by row."""
+"""End to end: `dbt build` on the bundled sample corpus, then the tables are checked row by row.
+
+The build is the session's shared `sample_build`, which these tests only read: a test that runs dbt
+again (a rebuild, `dbt docs generate`) does it on a copy of the warehouse (`DbtProject.copy_build`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,9 @@ import math
 import os
 from pathlib import Path
 
-import pytest
-
 from python_udfs.tokens import load_tokenizer
 
-from conftest import SAMPLE_DOCS, DbtProject
+from conftest import DbtProject
 
 EXPECTED_QUARANTINE = {
     "quarantine/empty.md": "empty_text",
@@ -22,11 +24,7 @@ EXPECTED_QUARANTINE = {
 
 
 def landing_files(root: Path) -> set[str]:
-    return {
-        str(Path(dirpath, name).relative_to(root))
-        for dirpath, _, names in os.walk(root)
-        for name in names
-    }
+    return {str(Path(dirpath, name).relative_to(root)) for dirpath, _, names in os.walk(root) for name in names}
 
 
 def test_build_reports_success(sample_build: DbtProject) -> None:
@@ -177,25 +175,33 @@ def test_pipeline_runs_records_the_build(sample_build: DbtProject) -> None:
     assert embed_seconds is not None and embed_seconds > 0
 
 
-def test_docs_generate(sample_build: DbtProject) -> None:
-    sample_build.dbt("docs", "generate")
-    catalog = json.loads((sample_build.workdir / "target" / "catalog.json").read_text())
+def test_docs_generate(sample_build: DbtProject, tmp_path: Path) -> None:
+    project = sample_build.copy_build(tmp_path / "docs")
+    project.dbt("docs", "generate")
+    catalog = json.loads((project.workdir / "target" / "catalog.json").read_text())
     assert "model.docvec.search_index" in catalog["nodes"]
 
 
-@pytest.mark.skipif(not SAMPLE_DOCS.is_dir(), reason="sample_docs missing")
-def test_rebuild_without_change_embeds_nothing(sample_build: DbtProject) -> None:
-    before = sample_build.query("select chunk_id, text_sha256 from search_index order by 1")
-    sample_build.dbt("build")
-    runs = sample_build.query("select texts_embedded, embeddings_reused from pipeline_runs order by started_at")
+def test_rebuild_without_change_embeds_nothing(sample_build: DbtProject, tmp_path: Path) -> None:
+    """A second `dbt build` over the same files, on a copy of the sample warehouse, embeds nothing."""
+    rebuilt = sample_build.copy_build(tmp_path / "rebuild")
+    before = rebuilt.query("select chunk_id, text_sha256 from search_index order by 1")
+    rebuilt.dbt("build")
+    runs = rebuilt.query("select texts_embedded, embeddings_reused from pipeline_runs order by started_at")
     assert len(runs) == 2 and runs[-1][0] == 0 and runs[-1][1] > 0
-    assert sample_build.query("select chunk_id, text_sha256 from search_index order by 1") == before
+    assert rebuilt.query("select chunk_id, text_sha256 from search_index order by 1") == before
+    assert len(sample_build.query("select * from pipeline_runs")) == 1, "the shared build is untouched"
 
 
 def test_personal_data_is_redacted_before_chunking(sample_build: DbtProject) -> None:
     raw = (sample_build.source_path / "notes" / "supplier_contacts.txt").read_text()
-    planted = ["orders@larchmere-hatchery.example", "+44 20 7946 0958", "(555) 201-4477",
-               "GB82 WEST 1234 5698 7654 32", "203.0.113.42"]
+    planted = [
+        "orders@larchmere-hatchery.example",
+        "+44 20 7946 0958",
+        "(555) 201-4477",
+        "GB82 WEST 1234 5698 7654 32",
+        "203.0.113.42",
+    ]
     assert all(value in raw for value in planted)
     text, counts = sample_build.query(
         "select text, pii_counts::varchar from documents where source_path = 'notes/supplier_contacts.txt'"
