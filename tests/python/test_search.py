@@ -20,7 +20,8 @@ from docvec.searching import (
 )
 from python_udfs.ranking import MODES, reciprocal_rank_fusion
 
-from conftest import DBT, SHARED, DbtProject, copy_project
+import conftest
+from conftest import DBT, DbtProject, copy_project
 
 CANARY = "CANARY-HR-7f3a"
 CANARY_QUERY = "CANARY-HR-7f3a quarterly retention bonus pool credits"
@@ -185,10 +186,8 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
 
 
 def naughty_strings() -> list[str]:
-    path = SHARED / "datasets" / "naughty-strings" / "blns.json"
-    if not path.is_file():
-        pytest.skip("../shared/datasets/naughty-strings is not present")
-    return [s for s in json.loads(path.read_text()) if s.strip()]
+    """The non-blank strings of the Big List of Naughty Strings shipped in tests/data."""
+    return [s for s in conftest.naughty_strings() if s.strip()]
 
 
 def test_hostile_queries_are_data_not_sql(conn) -> None:
