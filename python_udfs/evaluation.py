@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from .duckdb_helpers import scalar
 from .ranking import (
     DEFAULT_CANDIDATES,
     DEFAULT_RRF_K,
@@ -198,11 +199,11 @@ class StrategyCorpus:
         self.table = name
         self.fts_schema = fts_schema(name)
         conn.execute(f"create or replace temp table {self.table} as {select_sql}", list(params))
-        self.n_chunks = conn.execute(f"select count(*) from {self.table}").fetchone()[0]
+        self.n_chunks = scalar(conn, f"select count(*) from {self.table}")
         self.dimension: int | None = None
         self._indexed = False
         if self.n_chunks:
-            self.dimension = conn.execute(f"select len(embedding) from {self.table} limit 1").fetchone()[0]
+            self.dimension = scalar(conn, f"select len(embedding) from {self.table} limit 1")
             # The same index settings as macros/create_search_indexes.sql builds on search_index.
             conn.execute(
                 f"pragma create_fts_index('{self.table}', 'chunk_id', 'chunk_text', 'title', 'section', "
@@ -277,7 +278,7 @@ class StrategyCorpus:
         if needs_vector and question.vector is None:
             raise ValueError(f"question {question.question_id!r} has no vector")
         groups, depth = question.groups, settings.depth
-        vector = self.vector_ranking(question.vector, groups, depth, pool) if needs_vector else []
+        vector = self.vector_ranking(question.vector or (), groups, depth, pool) if needs_vector else []
         keyword = self.keyword_ranking(question.text, groups, depth, pool) if needs_keyword else []
         out: dict[str, list[RankedChunk]] = {}
         if "vector" in modes:

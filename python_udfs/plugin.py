@@ -39,7 +39,7 @@ def extension_path(name: str) -> Path:
     import importlib
 
     package = importlib.import_module(f"duckdb_extension_{name}")
-    root = Path(package.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    root = Path(str(package.__file__)).parent / "extensions" / f"v{duckdb.__version__}"
     path = root / f"{name}.duckdb_extension"
     if not path.is_file():
         raise FileNotFoundError(
@@ -146,7 +146,7 @@ def embed_query_udf(text: str | None, model_path: str | None, backend: str | Non
 
 def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
     """Register docvec's functions on a DuckDB connection (also usable outside dbt)."""
-    special = {"null_handling": "special", "side_effects": False}
+    special: dict[str, Any] = {"null_handling": "special", "side_effects": False}
     conn.create_function("docvec_list_files", landing.list_files, ["VARCHAR"], landing.LIST_RETURN, **special)
     conn.create_function("docvec_read_file", landing.read_file, ["VARCHAR", "BIGINT"], landing.READ_RETURN, **special)
     conn.create_function("docvec_file_type", parsing.detect_file_type, ["VARCHAR"], "VARCHAR", **special)

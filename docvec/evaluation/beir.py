@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 # Columns of the golden-questions seed / CSV (one row per question and relevant document).
 GOLDEN_COLUMNS = (
@@ -139,7 +140,7 @@ def write_beir_landing(
         old.unlink()
     where: dict[str, str] = {}
     written = skipped = shards = 0
-    handle = None
+    handle: TextIO | None = None
     try:
         for record in _read_jsonl(dataset.corpus_path):
             row = beir_record(record)
@@ -152,6 +153,7 @@ def write_beir_landing(
                 relative = f"corpus/part-{shards:05d}.jsonl"
                 handle = open(landing / relative, "w", encoding="utf-8")
                 shards += 1
+            assert handle is not None  # opened on the first record (written == 0)
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             where[row["id"]] = relative
             written += 1

@@ -22,6 +22,7 @@ import duckdb
 
 import python_udfs
 from docvec.evaluation.beir import BEIR_GROUP, read_beir, write_beir_landing
+from python_udfs.duckdb_helpers import scalar
 
 THRESHOLD_TAG = "evaluation_threshold"  # quality gates of the sample; not applied to BEIR runs
 LOG_TAIL_LINES = 60  # lines of dbt's output quoted when the build fails
@@ -133,8 +134,8 @@ def warehouse_counts(db_path: str | Path) -> dict[str, Any]:
     """Documents, quarantined files and chunks per strategy of a built warehouse."""
     with duckdb.connect(str(db_path), read_only=True) as conn:
         return {
-            "documents": conn.execute("select count(*) from documents").fetchone()[0],
-            "quarantined": conn.execute("select count(*) from quarantined_documents").fetchone()[0],
+            "documents": scalar(conn, "select count(*) from documents"),
+            "quarantined": scalar(conn, "select count(*) from quarantined_documents"),
             "chunks": dict(conn.execute("select strategy_id, count(*) from chunks group by all").fetchall()),
         }
 

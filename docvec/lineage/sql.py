@@ -111,7 +111,10 @@ def parse_compiled(node: Mapping[str, Any], catalog: Catalog) -> exp.Expression:
             "(or `dbt docs generate`) on the whole project first; `dbt parse` alone does not compile"
         )
     try:
-        return sqlglot.parse_one(catalog.substitute(code), dialect=DIALECT)
+        parsed = sqlglot.parse_one(catalog.substitute(code), dialect=DIALECT)
+        if not isinstance(parsed, exp.Expression):
+            raise LineageError(f"{node['unique_id']}: sqlglot parsed no SQL statement")
+        return parsed
     except sqlglot.errors.ParseError as error:
         raise LineageError(f"{node['unique_id']}: sqlglot cannot parse the compiled SQL: {error}") from error
 
@@ -231,8 +234,8 @@ class QueryResolver:
         if isinstance(item, exp.Table):
             if not item.db and item.name.lower() in ctes:
                 return item.alias_or_name, ctes[item.name.lower()]
-            node = self.catalog.nodes[self.catalog.resolve_table(item)]
-            return item.alias_or_name, node_relation(node)
+            dbt_node = self.catalog.nodes[self.catalog.resolve_table(item)]
+            return item.alias_or_name, node_relation(dbt_node)
         if isinstance(item, exp.Subquery):
             return item.alias, self.query(item.this, ctes)
         if isinstance(item, exp.Unnest):
