@@ -37,6 +37,8 @@ test-fast: $(STAMP)
 # The linters alone (make test runs them too, in tests/python/test_lint.py).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests
 	$(BIN)/dbt parse --quiet && $(BIN)/dbt-score lint --manifest target/manifest.json
 

@@ -1,6 +1,7 @@
-"""Linters, run by `make test`: ruff (Python), sqlfluff (dbt templater, DuckDB dialect) and dbt-score.
+"""Linters, run by `make test`: ruff (lint and format), mypy, sqlfluff (dbt templater, DuckDB dialect)
+and dbt-score.
 
-Their configuration: [tool.ruff] and [tool.dbt-score] in pyproject.toml, .sqlfluff and
+Their configuration: [tool.ruff], [tool.mypy] and [tool.dbt-score] in pyproject.toml, .sqlfluff and
 .sqlfluffignore, dbt_score_rules/ (our own dbt-score rule and filter).
 """
 
@@ -23,6 +24,17 @@ def run(command: list[str], env: dict[str, str] | None = None, timeout: int = 60
 def test_ruff() -> None:
     result = run([str(BIN / "ruff"), "check", "--no-cache", "--output-format", "concise", "."])
     assert result.returncode == 0, f"ruff check . found problems:\n{result.stdout}{result.stderr}"
+
+
+def test_ruff_format() -> None:
+    result = run([str(BIN / "ruff"), "format", "--check", "--no-cache", "."])
+    assert result.returncode == 0, f"ruff format --check . (run `ruff format .`):\n{result.stdout}{result.stderr}"
+
+
+def test_mypy() -> None:
+    """Both rooms, python_udfs/ and docvec/, type-check clean ([tool.mypy] lists the files)."""
+    result = run([str(BIN / "mypy"), "--no-incremental"])
+    assert result.returncode == 0, f"mypy found problems:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
 
 
 def test_sqlfluff(parsed_manifest: tuple[DbtProject, Path]) -> None:
