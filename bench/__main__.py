@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("bench.pii_eval", [], []),
     ("bench.eval_scifact", [], ["--max-queries", "50"]),
     ("bench.latency_bench", [], ["--quick"]),
+    ("bench.encoding_eval", [], ["--texts", "2", "--prefix-step", "40"]),
 ]
 
 

@@ -17,13 +17,15 @@ Supported formats:
 * json / jsonl: one record per object (array element or line); the text, id and title come from
   configurable fields (``ParseOptions``).
 
-Text is decoded by ``decode_text``: byte-order marks first, then strict UTF-8, then windows-1252
-when it reads as Western European text, then charset-normalizer's guess; binary content and
-undecodable bytes are rejected. Line endings are
-always LF. Offsets (``page_starts``) are counted in code points of ``ParsedRecord.text``.
+Text is decoded by ``decode_text``: a byte-order mark, BOM-less UTF-16/32, ISO-2022 escapes,
+strict UTF-8, then the most plausible candidate decoding (``encoding_detection``); a legacy
+encoding and the confidence in it go to the metadata (``encoding``, ``encoding_confidence``).
+Binary content and undecodable bytes are rejected. Line endings are always LF. Offsets
+(``page_starts``) are counted in code points of ``ParsedRecord.text``.
 
 Modules, one concern each: ``results`` (records, results, options, reasons, errors), ``limits``
-(size limits, adjustable as ``limits.NAME``), ``encoding`` (``decode_text``), ``common`` and
+(size limits, adjustable as ``limits.NAME``), ``encoding`` (``decode_text``, ``decode_bytes``),
+``encoding_detection`` and ``text_plausibility`` (detection of legacy encodings), ``common`` and
 ``metadata`` (helpers shared by the parsers), one module per format (``markdown``, ``text``,
 ``html``, ``pdf``, ``json_records``) and ``dispatch`` (``detect_file_type``, ``parse_document``).
 """

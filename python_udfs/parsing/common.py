@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from . import limits
-from .encoding import decode_text, normalise_newlines
+from .encoding import DecodedText, decode_bytes, normalise_newlines
 from .results import ParsedRecord, ParseResult, Rejected
 
 __all__ = [
     "decode_required",
+    "decode_with_encoding",
     "describe",
     "failure",
     "is_blank",
     "one_line",
     "safe_text",
     "single_document",
+    "with_encoding",
 ]
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -61,9 +64,25 @@ def single_document(text: str, title: str | None, metadata: dict[str, Any], empt
     return ParseResult([ParsedRecord(None, title, text, metadata)])
 
 
-def decode_required(content: bytes, what: str) -> str:
-    """``decode_text``, rejecting whitespace-only content as ``empty_text``."""
-    text = decode_text(content)
-    if is_blank(text):
+def decode_with_encoding(content: bytes, what: str) -> DecodedText:
+    """``decode_bytes``, rejecting whitespace-only content as ``empty_text``."""
+    decoded = decode_bytes(content)
+    if is_blank(decoded.text):
         raise Rejected("empty_text", f"{what} contains only whitespace")
-    return text
+    return decoded
+
+
+def decode_required(content: bytes, what: str) -> str:
+    """The text of ``decode_with_encoding``."""
+    return decode_with_encoding(content, what).text
+
+
+def with_encoding(result: ParseResult, decoded: DecodedText) -> ParseResult:
+    """``result`` with the encoding of ``decoded`` (``DecodedText.metadata``) in every record's metadata.
+
+    The encoding keys win over record fields of the same name: they describe the file.
+    """
+    extra = decoded.metadata()
+    if not extra:
+        return result
+    return replace(result, records=[replace(r, metadata={**r.metadata, **extra}) for r in result.records])
