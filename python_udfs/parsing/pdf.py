@@ -1,7 +1,10 @@
 """PDF: the text of every page, pages joined by a blank line.
 
-``page_starts`` metadata gives the offset of each page in the text. Encrypted PDFs are opened with
-the empty user password or rejected; page and document text are capped (decompression bombs).
+``page_starts`` metadata gives the offset of each page in the text. Encrypted PDFs (RC4, and AES
+with the ``cryptography`` package) are opened with the empty user password; only those that need
+a real user password are rejected as ``encrypted``. Page and document text are capped
+(decompression bombs). The title is the metadata ``/Title`` when it looks like a title, else the
+first heading-like line of the first page with text (``titles``).
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from pypdf import PageObject, PasswordType, PdfReader
+from pypdf.errors import DependencyError
 from pypdf.generic import NameObject
 
 from ..cleaning import clean_text
 from . import limits
 from .common import describe, safe_text, single_document
 from .results import ParseOptions, ParseResult, Rejected
+from .titles import first_heading_line, looks_like_title, normalise_title
 
 __all__ = ["parse_pdf"]
 
@@ -27,7 +32,9 @@ def _unlock_pdf(reader: PdfReader) -> None:
         return
     try:
         outcome = reader.decrypt("")
-    except Exception as exc:  # e.g. an unsupported algorithm or a missing crypto library
+    except DependencyError as exc:  # AES without the cryptography package: an installation problem
+        raise Rejected("parse_error", f"PDF is AES-encrypted and cannot be opened here: {describe(exc)}") from exc
+    except Exception as exc:  # e.g. an unsupported algorithm
         raise Rejected("encrypted", f"PDF is encrypted and cannot be decrypted: {describe(exc)}") from exc
     if outcome == PasswordType.NOT_DECRYPTED:
         raise Rejected("encrypted", "PDF is encrypted with a user password")
@@ -125,8 +132,8 @@ def _join_pages(texts: Iterable[str], separator: str = "\n\n") -> tuple[str, lis
     return separator.join(pieces), starts
 
 
-def _pdf_title(reader: PdfReader) -> str | None:
-    """The document information /Title, if present; broken metadata is ignored."""
+def _metadata_title(reader: PdfReader) -> str | None:
+    """The document information ``/Title`` on one line, if present; broken metadata is ignored."""
     try:
         info = reader.metadata
         title = info.title if info is not None else None
@@ -134,19 +141,33 @@ def _pdf_title(reader: PdfReader) -> str | None:
         return None
     if not isinstance(title, str):
         return None
-    title = " ".join(safe_text(str(title)).split())
-    return title or None
+    return normalise_title(str(title)) or None
+
+
+def _pdf_title(metadata_title: str | None, texts: list[str]) -> str | None:
+    """``metadata_title`` when it looks like a title, else the first page's first heading-like line.
+
+    The first page is the first one with text; the top and bottom lines of the pages after it
+    tell its running header apart from a heading.
+    """
+    if metadata_title is not None and looks_like_title(metadata_title):
+        return metadata_title
+    for index, text in enumerate(texts):
+        if text:
+            return first_heading_line(text, texts[index + 1 :])  # the pages before are blank
+    return None
 
 
 def parse_pdf(content: bytes, options: ParseOptions) -> ParseResult:
-    """PDF: page texts joined by a blank line; ``n_pages``, ``page_starts`` and ``pdf_title``."""
+    """PDF: page texts joined by a blank line; ``n_pages``, ``page_starts`` and ``pdf_title`` (the raw ``/Title``)."""
     reader = PdfReader(io.BytesIO(content))
     _unlock_pdf(reader)
     texts = _pdf_page_texts(reader)
     text, starts = _join_pages(texts)
-    title = _pdf_title(reader)
+    metadata_title = _metadata_title(reader)
+    title = _pdf_title(metadata_title, texts)
     metadata: dict[str, Any] = {"n_pages": len(texts), "page_starts": starts}
-    if title is not None:
-        metadata["pdf_title"] = title
+    if metadata_title is not None:
+        metadata["pdf_title"] = metadata_title
     empty = f"PDF has no extractable text ({len(texts)} pages; scanned images need OCR)"
     return single_document(text, title, metadata, empty)
