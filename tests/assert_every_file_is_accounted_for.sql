@@ -37,7 +37,7 @@ unaccounted_files as (
 ),
 
 records as (
-    select document_id, source_path from {{ ref('int_documents_cleaned') }}
+    select document_id, source_path from {{ ref('int_documents_redacted') }}
 ),
 
 record_outcomes as (

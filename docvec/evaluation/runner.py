@@ -68,6 +68,8 @@ def beir_dbt_vars(landing: Path, golden_csv: Path, dataset: str) -> dict[str, An
         "source_path": str(landing),
         "golden_questions_path": str(golden_csv),
         "eval_dataset": dataset,
+        # open: the corpus has no access rules, so every document gets default_access_groups
+        "access_mode": "open",
         "default_access_groups": [BEIR_GROUP],
         "json_text_fields": ["text"],
         "json_id_fields": ["id"],

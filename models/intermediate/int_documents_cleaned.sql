@@ -1,7 +1,7 @@
-{#- Unicode NFC, line endings, control characters and blank runs normalised (docvec_clean), then
-    exact-duplicate detection on the cleaned text: the first document by path is canonical and
-    every other copy points at it. A document whose text is empty after cleaning gets reason
-    'empty_text'. -#}
+{#- Unicode NFC, line endings, control characters and blank runs normalised (docvec_clean) and
+    the SHA-256 of the cleaned text (the exact-duplicate key). A document whose text is empty
+    after cleaning gets reason 'empty_text'. A view: the cleaned text is not redacted yet, so it
+    is never stored (int_documents_redacted is the first table). -#}
 
 with parsed as (
     select * from {{ ref('int_documents_parsed') }}
@@ -29,46 +29,25 @@ checked as (
     from cleaned
 ),
 
-hashed as (
-    select
-        *,
-        case when reason is null then sha256(text) end as text_sha256
-    from checked
-),
-
-deduplicated as (
-    select
-        *,
-        case
-            when reason is null
-                then first(document_id) over (
-                    partition by text_sha256
-                    order by source_path, record_key nulls first
-                )
-        end as canonical_document_id
-    from hashed
-),
-
 final as (
     select
         document_id,
         source_path,
+        real_source_path,
         record_key,
         file_type,
         title,
         text,
-        text_sha256,
+        case when reason is null then sha256(text) end as text_sha256,
         length(text) as n_chars,
         metadata,
         reason,
         detail,
-        reason is null and document_id <> canonical_document_id as is_duplicate,
-        canonical_document_id,
         size_bytes,
         modified_at,
         content_sha256,
         loaded_at
-    from deduplicated
+    from checked
 )
 
 select * from final

@@ -1,12 +1,15 @@
 {#- Text extraction. One row per document a file yields (JSON/JSONL: one per record), or one row
     with a reason code for a file that yields none. The docvec_parse UDF never raises: a parser
-    failure comes back as reason 'parse_error' with the parser's message. -#}
+    failure comes back as reason 'parse_error' with the parser's message.
+    A view, so the raw text is never stored. DuckDB drops AS MATERIALIZED from a stored view, so
+    every CTE here is read once, in a straight line: a CTE read twice (say, one branch for the
+    records and one for the failures) would read and parse every file twice. -#}
 
 with staged as (
     select * from {{ ref('stg_landing__documents') }}
 ),
 
-parsed as materialized (
+parsed as (
     select
         *,
         case
@@ -20,6 +23,7 @@ outcomes_per_file as (
     select
         *,
         case
+            when skip_reason is not null then skip_reason  -- outside_source, excluded_secret, excluded_hidden
             when read_error is not null then 'unreadable'
             when is_too_large then 'too_large'
             when parse_result.reason is not null then parse_result.reason
@@ -28,59 +32,34 @@ outcomes_per_file as (
     from parsed
 ),
 
-failed as (
+-- a file that yields documents: one row per record; a file that yields none: one row (a null record)
+outcomes as (
     select
-        source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
-        null::varchar as record_key,
-        null::varchar as title,
-        null::varchar as raw_text,
-        null::varchar as metadata,
+        source_path, real_source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
         file_reason as reason,
-        case file_reason
-            when 'unreadable' then read_error
-            when 'too_large'
+        case
+            when file_reason is null then null
+            when read_error is not null then read_error  -- unreadable, or why the landing walk skipped it
+            when file_reason = 'too_large'
                 then format(
                     'file is {} bytes; max_file_size_bytes is {}', size_bytes, {{ var('max_file_size_bytes') | int }}
                 )
             else coalesce(parse_result.detail, 'the parser returned no document')
-        end as detail
+        end as detail,
+        unnest(case when file_reason is null then parse_result.records else [null] end) as record
     from outcomes_per_file
-    where file_reason is not null
-),
-
-records as (
-    select
-        source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
-        -- the struct expands into the record's fields: nothing to alias
-        unnest(parse_result.records, recursive := true),  -- noqa: AL03
-        null::varchar as reason,
-        null::varchar as detail
-    from outcomes_per_file
-    where file_reason is null
-),
-
-documents as (
-    select
-        source_path, file_type, size_bytes, modified_at, content_sha256, loaded_at,
-        record_key, title, text as raw_text, metadata, reason, detail
-    from records
-),
-
-outcomes as (
-    select * from documents
-    union all by name
-    select * from failed
 ),
 
 identified as (
     select
-        md5(source_path || coalesce('#' || record_key, '')) as document_id,
+        md5(source_path || coalesce('#' || record.record_key, '')) as document_id,
         source_path,
-        record_key,
+        real_source_path,
+        record.record_key as record_key,
         file_type,
-        title,
-        raw_text,
-        metadata,
+        record.title as title,
+        record.text as raw_text,
+        record.metadata as metadata,
         reason,
         detail,
         size_bytes,

@@ -1,8 +1,9 @@
-{#- Documents whose cleaned text is byte-identical to another document's: not chunked or embedded
-    again, each pointing at its canonical document. -#}
+{#- Documents whose cleaned text is byte-identical to another document's under the same access
+    groups: not chunked or embedded again, each pointing at its canonical document. Read from the
+    stored int_documents_redacted, so no file is parsed twice. -#}
 
 with duplicates as (
-    select * from {{ ref('int_documents_cleaned') }}
+    select * from {{ ref('int_documents_redacted') }}
     where reason is null
         and is_duplicate
 ),

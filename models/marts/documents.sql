@@ -1,36 +1,18 @@
-{#- One row per live, unique document. Access groups come from front matter `access_groups`, else
-    the first matching rule of seeds/access_rules.csv (by priority), else default_access_groups. -#}
+{#- One row per live, canonical document, with the access groups int_documents_access_resolved
+    decided (front matter, else access rules on the path and a link's target, else the default
+    in access_mode open, else only the admin group) and the PII counts of its redacted text. The
+    same text under different access groups is one document per group set. -#}
 
-with cleaned as (
+with live as (
     select * from {{ ref('int_documents_redacted') }}
-),
-
-rules as (
-    select * from {{ ref('access_rules') }}
-),
-
-front_matter_groups as (
-    select
-        document_id,
-        {{ access_groups_list("try_cast(json_extract(metadata::json, '$.access_groups') as varchar[])") }} as groups
-    from cleaned
-),
-
-rule_groups as (
-    select
-        cleaned.document_id,
-        {{ access_groups_list("string_split(rules.access_groups, ';')") }} as groups
-    from cleaned
-    inner join rules
-        -- sqlfluff's DuckDB dialect does not parse the GLOB operator
-        on cleaned.source_path glob rules.path_glob  -- noqa: PRS, LT02
-    qualify row_number() over (partition by cleaned.document_id order by rules.priority, rules.path_glob) = 1
+    where reason is null
+        and not is_duplicate
 ),
 
 findings as (
-    select cleaned.document_id, unnested.finding.entity_type as entity_type
-    from cleaned
-    cross join unnest(cleaned.pii_findings) as unnested (finding)
+    select live.document_id, unnested.finding.entity_type as entity_type
+    from live
+    cross join unnest(live.pii_findings) as unnested (finding)
 ),
 
 pii_counts as (
@@ -43,38 +25,25 @@ pii_counts as (
     group by document_id
 ),
 
-with_groups as (
-    select
-        cleaned.*,
-        coalesce(
-            nullif(front_matter_groups.groups, []),
-            nullif(rule_groups.groups, []),
-            {{ access_groups_list(sql_literal(var('default_access_groups')) ~ '::varchar[]') }}
-        ) as access_groups
-    from cleaned
-    left join front_matter_groups using (document_id)
-    left join rule_groups using (document_id)
-),
-
 final as (
     select
         document_id,
-        with_groups.source_path,
-        with_groups.record_key,
-        with_groups.file_type,
-        with_groups.title,
-        with_groups.text,
-        with_groups.text_sha256,
-        with_groups.n_chars,
-        with_groups.access_groups,
-        with_groups.metadata::json as metadata,
-        len(with_groups.pii_findings)::integer as n_pii_findings,
+        live.source_path,
+        live.record_key,
+        live.file_type,
+        live.title,
+        live.text,
+        live.text_sha256,
+        live.n_chars,
+        live.access_groups,
+        live.metadata::json as metadata,
+        len(live.pii_findings)::integer as n_pii_findings,
         coalesce(pii_counts.counts, '{}'::json) as pii_counts,
-        with_groups.content_sha256,
-        with_groups.size_bytes,
-        with_groups.modified_at,
-        with_groups.loaded_at
-    from with_groups
+        live.content_sha256,
+        live.size_bytes,
+        live.modified_at,
+        live.loaded_at
+    from live
     left join pii_counts using (document_id)
 )
 

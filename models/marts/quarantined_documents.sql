@@ -1,8 +1,10 @@
 {#- Every file (or JSON record) that could not become a document, with a reason code and the
-    detail (the parser's message for parse_error). Nothing is dropped silently. -#}
+    detail (the parser's message for parse_error; in pii_mode redact with personal data and
+    secrets masked). Nothing is dropped silently. Read from the stored int_documents_redacted, so
+    no file is parsed twice. -#}
 
 with rejected as (
-    select * from {{ ref('int_documents_cleaned') }}
+    select * from {{ ref('int_documents_redacted') }}
     where reason is not null
 ),
 

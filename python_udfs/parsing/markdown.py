@@ -1,6 +1,8 @@
 """Markdown: YAML front matter becomes metadata; the body (markdown kept) is the text.
 
-The title is the front matter ``title``, else the first top-level ATX ``# `` heading.
+The title is the front matter ``title``, else the first top-level ATX ``# `` heading. Front
+matter that cannot be read for sure (never closed, invalid YAML, too complex, a malformed
+``access_groups``) quarantines the file as ``access_unparseable``: access control fails closed.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from . import limits
-from .common import decode_required, one_line, single_document
+from .common import decode_with_encoding, one_line, single_document, with_encoding
+from .markdown_boilerplate import remove_boilerplate
 from .metadata import MetadataTooComplex, json_safe, normalise_access_groups
-from .results import ParseOptions, ParseResult
+from .results import ACCESS_UNPARSEABLE, ParseOptions, ParseResult, Rejected
 
 __all__ = ["parse_markdown"]
 
 _FRONT_MATTER_OPEN = "---"
 _FRONT_MATTER_CLOSE = ("---", "...")
+# Skipped before looking for an opening fence: blank lines, spaces, tabs, zero-width characters.
+_LEADING_BLANKS = " \t\r\n\u200b\u200c\u200d\u2060\ufeff"
 
 
 # A line that may open an ATX level-1 heading; markdown-it decides whether it really does.
@@ -42,23 +47,40 @@ def _markdown_block_parser() -> MarkdownIt:
 
 
 def _split_front_matter(text: str) -> tuple[str, str] | None:
-    """``(yaml_source, body)`` when ``text`` opens with a closed front matter block, else None."""
-    if not text.startswith(_FRONT_MATTER_OPEN):
-        return None
-    lines = text.split("\n")
+    """``(yaml_source, body)`` when ``text`` opens with front matter, None when it does not try to.
+
+    Front matter is attempted when the first line that is not blank (spaces, tabs, zero-width
+    characters) is ``---``: leading blank lines or spaces do not hide it. It ends at the first
+    later line that is ``---`` or ``...`` (trailing spaces allowed). Raises
+    ``Rejected("access_unparseable")`` when it is never closed: what it declares is unknown.
+    """
+    start = len(text) - len(text.lstrip(_LEADING_BLANKS))
+    lines = text[start:].split("\n")
     if lines[0].rstrip() != _FRONT_MATTER_OPEN:
         return None
     for index in range(1, len(lines)):
         if lines[index].rstrip() in _FRONT_MATTER_CLOSE:
             return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :])
-    return None
+    raise Rejected(ACCESS_UNPARSEABLE, "front matter opened by '---' is never closed by a '---' or '...' line")
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong with the YAML and where, without the offending text (it may hold a secret)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not isinstance(problem, str):
+        return type(exc).__name__
+    where = f" (line {mark.line + 1}, column {mark.column + 1} of the front matter)" if mark is not None else ""
+    return one_line(problem + where)[: limits.MAX_DETAIL_CHARS]
 
 
 def _read_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """``(metadata, body)`` of a markdown file.
+    """``(metadata, body)`` of a markdown file; no front matter: no metadata, the whole text is the body.
 
-    No front matter (or no closing fence): no metadata, the whole text is the body. Invalid
-    YAML, or YAML that is not a mapping: ``{"front_matter_error": ...}`` and the whole text.
+    Fails closed: front matter that is never closed, is not valid YAML, is not a mapping or is too
+    complex (``limits.MAX_METADATA_DEPTH``, ``limits.MAX_METADATA_NODES``: YAML alias bombs) may
+    declare access groups nobody can read, so it raises ``Rejected("access_unparseable")`` and the
+    file is quarantined instead of becoming a document without its access control.
     """
     split = _split_front_matter(text)
     if split is None:
@@ -66,17 +88,18 @@ def _read_front_matter(text: str) -> tuple[dict[str, Any], str]:
     source, body = split
     try:
         loaded = yaml.safe_load(source)
-    except (yaml.YAMLError, RecursionError) as exc:
-        message = one_line(f"invalid YAML front matter: {exc}")[: limits.MAX_DETAIL_CHARS]
-        return {"front_matter_error": message}, text
+    except yaml.YAMLError as exc:
+        raise Rejected(ACCESS_UNPARSEABLE, f"front matter is not valid YAML: {_yaml_problem(exc)}") from exc
+    except RecursionError as exc:
+        raise Rejected(ACCESS_UNPARSEABLE, "front matter is nested too deeply to read") from exc
     if loaded is None:
         return {}, body
     if not isinstance(loaded, dict):
-        return {"front_matter_error": f"front matter is not a mapping (got {type(loaded).__name__})"}, text
+        raise Rejected(ACCESS_UNPARSEABLE, f"front matter is not a mapping (got {type(loaded).__name__})")
     try:
         metadata = json_safe(loaded)
     except MetadataTooComplex as exc:
-        return {"front_matter_error": f"front matter too complex: {exc}"}, text
+        raise Rejected(ACCESS_UNPARSEABLE, f"front matter is too complex: {exc}") from exc
     return metadata, body
 
 
@@ -129,13 +152,16 @@ def _line_end(text: str, position: int) -> int:
 
 
 def parse_markdown(content: bytes, options: ParseOptions) -> ParseResult:
-    """Markdown: front matter to metadata, the body (markdown kept) as text."""
-    text = decode_required(content, "markdown file")
-    metadata, body = _read_front_matter(text)
+    """Markdown: front matter to metadata, the body (markdown kept; tables of contents and terminal
+    markup removed, see ``markdown_boilerplate``) as text."""
+    decoded = decode_with_encoding(content, "markdown file")
+    metadata, body = _read_front_matter(decoded.text)
+    body = remove_boilerplate(body)
     normalise_access_groups(metadata)
     title = metadata.get("title")
     if not isinstance(title, str) or not title.strip():
         title = _first_h1(body)
     else:
         title = " ".join(title.split())
-    return single_document(body, title, metadata, "markdown file has front matter but no body text")
+    result = single_document(body, title, metadata, "markdown file has front matter but no body text")
+    return with_encoding(result, decoded)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ACCESS_UNPARSEABLE",
     "REASONS",
     "BinaryContentError",
     "InvalidEncodingError",
@@ -16,6 +17,11 @@ __all__ = [
     "TextDecodeError",
 ]
 
+# Front matter or a JSON record whose access groups cannot be known for sure (invalid or too
+# complex YAML, a misspelt or misplaced access key, an empty, null, blank or non-list value):
+# quarantined, never public (access control fails closed).
+ACCESS_UNPARSEABLE = "access_unparseable"
+
 REASONS = (
     "unsupported_type",
     "empty_text",
@@ -24,6 +30,7 @@ REASONS = (
     "binary_content",
     "invalid_encoding",
     "too_large",
+    ACCESS_UNPARSEABLE,
 )
 
 

@@ -235,7 +235,8 @@ def build_landing(root: Path, blns: list[str]) -> Landing:
         '---\ntitle: "unterminated\ntags: [a, b\n: bad: : yaml\n---\n# Surviving Heading\n\n'
         "The body of this file still mentions the copper weathervane.\n"
     )
-    add("markdown/bad_front_matter.md", bad_front_matter.encode("utf-8"), DOCUMENT)
+    # Fails closed: front matter that cannot be read may declare access groups (issue #14).
+    add("markdown/bad_front_matter.md", bad_front_matter.encode("utf-8"), "access_unparseable")
     html = (
         '<!DOCTYPE html><html lang="en"><head><title>Hostile HTML page</title>\n'
         '<script>var leaked = "SCRIPT-ONE-MUST-NOT-APPEAR";</script>\n'
@@ -343,7 +344,11 @@ class HostileBuild:
 def hostile(make_project, tmp_path_factory: pytest.TempPathFactory) -> HostileBuild:
     landing = build_landing(tmp_path_factory.mktemp("hostile_landing"), naughty_strings())
     project = make_project("hostile", source=landing.root, copy=False)
-    result = project.dbt("build", "--vars", f"{{max_file_size_bytes: {MAX_FILE_SIZE}}}", check=False)
+    # include_hidden: naughty names such as '..txt' start with '.' and must come out as documents
+    # here; hidden files skipped by default are tested in test_confinement_build.py.
+    result = project.dbt(
+        "build", "--vars", f"{{max_file_size_bytes: {MAX_FILE_SIZE}, include_hidden: true}}", check=False
+    )
     outcomes: dict[str, list[tuple]] = {}
     if result.returncode == 0 or project.db_path.exists():
         try:
@@ -407,7 +412,8 @@ def test_landing_is_what_was_planned(built: HostileBuild) -> None:
 
 def test_every_regular_file_is_accounted_for_exactly_once(built: HostileBuild) -> None:
     regular, links = walk_files(built.landing.root)
-    staged = {row[0] for row in built.project.query("select source_path from stg_landing__documents")}
+    # staging is a view whose UDFs exist only inside dbt: int_documents_redacted has every staged file
+    staged = {row[0] for row in built.project.query("select source_path from int_documents_redacted")}
     assert staged - links == regular, "every regular file is staged, with its exact name"
     missing = sorted(regular - set(built.outcomes))
     assert not missing, f"{len(missing)} files in no outcome table: {missing[:20]}"
@@ -492,11 +498,11 @@ def test_encodings_are_decoded_correctly(built: HostileBuild) -> None:
     assert "otter census report" in text_of("encoding/invalid_utf8_mixed.txt")
 
 
-def test_malformed_front_matter_keeps_the_document(built: HostileBuild) -> None:
+def test_malformed_front_matter_is_quarantined(built: HostileBuild) -> None:
     (row,) = built.outcomes["markdown/bad_front_matter.md"]
-    _, _, _, text, _, metadata, _ = row
-    assert "copper weathervane" in text
-    assert "front_matter_error" in json.loads(metadata)
+    _, reason, _, detail, *_ = row
+    assert reason == "access_unparseable" and "YAML" in detail
+    assert "copper weathervane" not in detail and "unterminated" not in detail
 
 
 def test_html_scripts_are_not_text(built: HostileBuild) -> None:
@@ -511,7 +517,7 @@ def test_html_scripts_are_not_text(built: HostileBuild) -> None:
 def test_size_limit_is_exclusive(built: HostileBuild) -> None:
     sizes = dict(
         built.project.query(
-            "select source_path, size_bytes from stg_landing__documents where source_path like 'sizes/%'"
+            "select source_path, size_bytes from int_documents_redacted where source_path like 'sizes/%'"
         )
     )
     assert sizes["sizes/at_limit_single_line.txt"] == MAX_FILE_SIZE

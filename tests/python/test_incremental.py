@@ -106,6 +106,9 @@ def project(tmp_path: Path) -> DbtProject:
     write_corpus(landing)
     project_dir = copy_project(tmp_path / "project")
     (project_dir / "seeds" / "golden_questions.csv").write_text(GOLDEN)
+    # access_mode enforce reads only what a rule covers: the scenario's files are all public
+    rules = "priority,path_glob,access_groups,description\n1,*,public,every file of the scenario\n"
+    (project_dir / "seeds" / "access_rules.csv").write_text(rules)
     return DbtProject(tmp_path, landing, project_dir=project_dir)
 
 

@@ -352,13 +352,15 @@ def test_search_index_chunk_text_traces_back_to_the_landing_files(project_lineag
         "int_documents_paired_with_strategies.text",
         "documents.text",
         "int_documents_redacted.text",
+        "int_documents_deduplicated.text",
+        "int_documents_access_resolved.text",
         "int_documents_cleaned.text",
         "int_documents_parsed.raw_text",
         "stg_landing__documents.content",
         "source landing.documents.file_path",
     ]
     kinds = [{e.column: e.kind for e in project_lineage.upstream[a]}[b] for a, b in zip(path, path[1:])]
-    assert kinds == [COPY, DERIVED, DERIVED, COPY, COPY, DERIVED, DERIVED, DERIVED, DERIVED]
+    assert kinds == [COPY, DERIVED, DERIVED, COPY, COPY, DERIVED, COPY, COPY, DERIVED, DERIVED, DERIVED]
 
 
 def test_every_column_resolves_and_every_public_column_has_lineage(project_lineage: ColumnLineage) -> None:

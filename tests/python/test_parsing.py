@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -24,8 +25,10 @@ from python_udfs.parsing import (  # noqa: E402
     decode_text,
     detect_file_type,
     dispatch,
+    json_records,
     limits,
     parse_document,
+    titles,
 )
 from python_udfs.parsing import pdf as pdf_parsing  # noqa: E402
 
@@ -81,6 +84,7 @@ def test_file_types_mapping() -> None:
         "binary_content",
         "invalid_encoding",
         "too_large",
+        "access_unparseable",
     )
 
 
@@ -342,36 +346,28 @@ def test_markdown_empty_front_matter() -> None:
 
 
 def test_markdown_front_matter_without_closing_fence() -> None:
+    # Fails closed: what an unclosed front matter declares is unknown (issue #14).
     source = "---\ntitle: never closed\n\n# Real heading\n\nText\n"
-    record = only_record(parse_document("a.md", source.encode()))
-    assert record.text == source
-    assert record.metadata == {}
-    assert record.title == "Real heading"
+    assert "never closed" in assert_rejected(parse_document("a.md", source.encode()), "access_unparseable")
 
 
 def test_markdown_malformed_yaml_front_matter() -> None:
     source = "---\ntitle: [unclosed\nkey: : value\n---\n# Body heading\n\nText\n"
-    record = only_record(parse_document("a.md", source.encode()))
-    assert record.text == source
-    assert set(record.metadata) == {"front_matter_error"}
-    assert "YAML" in record.metadata["front_matter_error"]
-    assert record.title == "Body heading"
+    detail = assert_rejected(parse_document("a.md", source.encode()), "access_unparseable")
+    assert "YAML" in detail and "unclosed" not in detail  # where, never the text
 
 
 def test_markdown_front_matter_not_a_mapping() -> None:
     source = "---\n- one\n- two\n---\nBody\n"
-    record = only_record(parse_document("a.md", source.encode()))
-    assert record.text == source
-    assert record.metadata == {"front_matter_error": "front matter is not a mapping (got list)"}
+    detail = assert_rejected(parse_document("a.md", source.encode()), "access_unparseable")
+    assert detail == "front matter is not a mapping (got list)"
 
 
 def test_markdown_front_matter_alias_bomb_is_contained() -> None:
     lines = ["---", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     source = "\n".join(lines + ["---", "Body"])
-    record = only_record(parse_document("a.md", source.encode()))
-    assert "front_matter_error" in record.metadata
-    assert record.text == source
+    assert "too complex" in assert_rejected(parse_document("a.md", source.encode()), "access_unparseable")
 
 
 def test_markdown_dashes_later_in_file_are_not_front_matter() -> None:
@@ -407,16 +403,15 @@ def test_markdown_non_string_front_matter_title_falls_back_to_heading() -> None:
     assert record.metadata["title"] == 2024
 
 
-def test_markdown_access_groups_string_becomes_list() -> None:
-    record = only_record(parse_document("a.md", b"---\naccess_groups: finance\n---\nBody"))
-    assert record.metadata["access_groups"] == ["finance"]
-    record = only_record(parse_document("a.md", b"---\naccess_groups:\n---\nBody"))
-    assert record.metadata["access_groups"] == []
+def test_markdown_access_groups_must_be_a_list() -> None:
+    # A single string or no value is not a list of groups: quarantined, never public (issue #14).
+    assert_rejected(parse_document("a.md", b"---\naccess_groups: finance\n---\nBody"), "access_unparseable")
+    assert_rejected(parse_document("a.md", b"---\naccess_groups:\n---\nBody"), "access_unparseable")
 
 
 def test_markdown_access_groups_mapping_is_rejected() -> None:
     result = parse_document("a.md", b"---\naccess_groups: {team: hr}\n---\nBody")
-    assert "access_groups" in assert_rejected(result, "parse_error")
+    assert "access_groups" in assert_rejected(result, "access_unparseable")
 
 
 def test_markdown_crlf_front_matter() -> None:
@@ -567,7 +562,7 @@ def test_pdf_pages_and_page_starts() -> None:
 
 def test_pdf_without_title_and_with_blank_page() -> None:
     record = only_record(parse_document("doc.pdf", make_pdf(["Alpha", "", "Gamma"])))
-    assert record.title is None
+    assert record.title == "Alpha"  # no /Title: the first heading-like line of the first page
     assert "pdf_title" not in record.metadata
     # A blank page adds no text (its span is empty, right after the previous page); the joined
     # text is already clean, so page_starts stay exact offsets into the cleaned document text.
@@ -693,7 +688,10 @@ def test_json_custom_options() -> None:
 
 
 def test_json_access_groups_string() -> None:
-    record = parse_document("a.json", dumps([{"text": "t", "access_groups": "legal"}])).records[0]
+    # A single string is not a list of groups: the file is quarantined, never public (issue #14).
+    result = parse_document("a.json", dumps([{"text": "t", "access_groups": "legal"}]))
+    assert "record 1" in assert_rejected(result, "access_unparseable")
+    record = parse_document("a.json", dumps([{"text": "t", "access_groups": ["legal"]}])).records[0]
     assert record.metadata == {"access_groups": ["legal"]}
 
 
@@ -775,3 +773,250 @@ def test_jsonl_duplicate_key_and_missing_text() -> None:
 def test_jsonl_line_separator_inside_string() -> None:
     data = '{"text": "before\u2028after"}\n'.encode("utf-8")
     assert parse_document("a.jsonl", data).records[0].text == "before\u2028after"
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles: the shared "looks like a title" rules, PDF and HTML titles
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "", "x", "Binder1.pdf", "Test Orient PDF.docx", "C:\\scans\\report", "Model", "Untitled", "untitled",
+        "Untitled document", "Title", "Document1", "Slide 3", "Microsoft Word - Annual report", "windows-1254",
+        "UTF-8", "ascii", "306272", "2004-08", "imagemagick-images", "DSC00123", "report_final", "A" * 201,
+        " ".join(["word"] * 31),
+    ],
+)  # fmt: skip
+def test_looks_like_title_rejects_junk(junk: str) -> None:
+    assert not titles.looks_like_title(junk)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "The Crazy Ones", "PDF Example Document", "Hamlet", "Spider-Man", "PEP 8 – Style Guide for Python Code",
+        "ISO 9001 Quality Manual", "Введение в Python", "商品编码说明", "Latin", "Report on word counts",
+        "COVID-19", "Web3",
+    ],
+)  # fmt: skip
+def test_looks_like_title_accepts_titles(title: str) -> None:
+    assert titles.looks_like_title(title)
+
+
+def test_first_heading_line_skips_page_numbers_labels_and_list_items() -> None:
+    page = "12\nPage 1 of 9\n1. Install the pump\nEnglish:\n(a) Note\nWater Quality Manual\nBody text here."
+    assert titles.first_heading_line(page) == "Water Quality Manual"
+
+
+def test_first_heading_line_skips_numbered_running_headers() -> None:
+    first = "THE SIEGE OF VICKSBURG 49\nA Soldier's Diary\nText of the page."
+    others = ["50 THE SIEGE OF VICKSBURG\nMore text.", "THE SIEGE OF VICKSBURG 51\nEven more."]
+    assert titles.first_heading_line(first, others) == "A Soldier's Diary"
+    assert titles.first_heading_line(first) == "THE SIEGE OF VICKSBURG 49"  # one page: no evidence
+    # Repeated without a changing number, a top line is kept: reports print their title on every page.
+    assert titles.first_heading_line("Annual Report\nText.", ["Annual Report\nMore."]) == "Annual Report"
+
+
+def test_first_heading_line_stops_at_body_text() -> None:
+    assert titles.first_heading_line("however, the siege did not last long; it became dan-\nA Report") is None
+    assert titles.first_heading_line("THE SIEGE. 49\ngerous for use and it went on\nA Report") is None
+    assert titles.first_heading_line(" ".join(["word"] * 20) + "\nShort Heading") is None
+    assert titles.first_heading_line("foo\n1\nReal Title") == "Real Title"  # short labels are skipped
+    assert titles.first_heading_line("") is None
+
+
+def make_lines_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
+    """A real PDF (fpdf2) with the given lines on each page."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("helvetica", size=12)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("junk", ["Binder1.pdf", "Model", "306272", "windows-1254", "Untitled document"])
+def test_pdf_junk_metadata_title_falls_back_to_first_heading(junk: str) -> None:
+    data = make_lines_pdf([["3", "Quarterly Water Report", "The tanks were fine all quarter."]], title=junk)
+    record = only_record(parse_document("report.pdf", data))
+    assert record.title == "Quarterly Water Report"
+    assert record.metadata["pdf_title"] == junk  # the raw /Title is kept as metadata
+
+
+def test_pdf_title_skips_running_header_and_blank_first_page() -> None:
+    pages = [[], ["Field Notes 1", "Tank Inspection Guide", "Look at the tanks."], ["Field Notes 2", "More notes."]]
+    record = only_record(parse_document("guide.pdf", make_lines_pdf(pages)))
+    assert record.title == "Tank Inspection Guide"
+
+
+def test_pdf_without_heading_like_line_has_no_title() -> None:
+    record = only_record(parse_document("n.pdf", make_lines_pdf([["42", "2024-03-01", "lowercase words run on here"]])))
+    assert record.title is None
+    assert record.text.startswith("42")
+
+
+def html_with_title(title: str, head: str = "", body: str = "<p>Body.</p>") -> bytes:
+    return f"<html><head><title>{title}</title>{head}</head><body>{body}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("title", "head", "expected"),
+    [
+        ("PEP 8 – Style Guide for Python Code | peps.python.org", "", "PEP 8 – Style Guide for Python Code"),
+        ("PEP 324 – subprocess - New module | peps.python.org", "", "PEP 324 – subprocess - New module"),
+        ("Python (language) - Wikipedia", '<meta property="og:site_name" content="Wikipedia">', "Python (language)"),
+        ("Releases · GitHub", '<link rel="canonical" href="https://github.com/x/y/releases">', "Releases"),
+        ("Example Site | Getting Started", '<meta name="application-name" content="Example Site">', "Getting Started"),
+        ("Spider-Man - Far From Home", "", "Spider-Man - Far From Home"),
+        ("Fish and greens - Brightwater Cooperative", "", "Fish and greens - Brightwater Cooperative"),
+        ("www.example.com | Docs", "", "Docs"),
+    ],
+)
+def test_html_title_site_suffix(title: str, head: str, expected: str) -> None:
+    assert only_record(parse_document("p.html", html_with_title(title, head))).title == expected
+
+
+@pytest.mark.parametrize("junk", ["Untitled Document", "index.html", "windows-1254", "12345"])
+def test_html_junk_title_falls_back_to_h1(junk: str) -> None:
+    source = html_with_title(junk, body="<h1>Opening Hours</h1><p>Body.</p>")
+    assert only_record(parse_document("p.html", source)).title == "Opening Hours"
+
+
+def test_html_junk_title_and_no_h1_has_no_title() -> None:
+    assert only_record(parse_document("p.html", html_with_title("Binder1.pdf"))).title is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Encrypted PDFs: AES needs the cryptography package
+# ---------------------------------------------------------------------------------------------
+
+
+def encrypted_pdf(data: bytes, user_password: str, algorithm: str) -> bytes:
+    """``data`` encrypted by pypdf's writer with ``algorithm`` (``AES-128``, ``AES-256``...)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="x", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256", "AES-256-R5", "RC4-40"])
+def test_pdf_encrypted_with_empty_user_password_is_parsed(algorithm: str) -> None:
+    data = encrypted_pdf(make_lines_pdf([["Sealed Manual", "Readable text."], ["Page two."]]), "", algorithm)
+    assert b"/Encrypt" in data
+    record = only_record(parse_document("sealed.pdf", data))
+    assert record.text == "Sealed Manual\nReadable text.\n\nPage two."
+    assert record.title == "Sealed Manual"
+    assert record.metadata["n_pages"] == 2
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256", "RC4-128"])
+def test_pdf_encrypted_with_user_password_is_encrypted(algorithm: str) -> None:
+    data = encrypted_pdf(make_pdf(["Top secret"]), "s3cret", algorithm)
+    detail = assert_rejected(parse_document("locked.pdf", data), "encrypted")
+    assert "user password" in detail
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON records without a text field: the text is built from the record's fields
+# ---------------------------------------------------------------------------------------------
+
+
+def test_json_without_text_field_builds_text_from_fields() -> None:
+    record = {
+        "id": "pkg-1",
+        "name": "tilapia-feed",
+        "description": "Floating pellets for tilapia",
+        "version": 3,
+        "organic": False,
+        "price": 12.5,
+        "missing": None,
+        "blank": "  ",
+        "supplier": {"name": "Aqua Ltd", "address": {"city": "Ashgrove"}},
+        "tags": ["feed", "fish", 7],
+        "sizes": [1, 2, 3],
+        "lots": [{"code": "L1", "kg": 20}, {"code": "L2"}],
+        "access_groups": ["buyers"],
+    }
+    parsed = only_record(parse_document("catalogue.json", dumps([record])))
+    assert parsed.record_key == "pkg-1"
+    assert parsed.title == "tilapia-feed"
+    assert parsed.text == (
+        "name: tilapia-feed\n"
+        "description: Floating pellets for tilapia\n"
+        "version: 3\n"
+        "organic: false\n"
+        "price: 12.5\n"
+        "supplier.name: Aqua Ltd\n"
+        "supplier.address.city: Ashgrove\n"
+        "tags: feed, fish\n"
+        "lots[0].code: L1\n"
+        "lots[0].kg: 20\n"
+        "lots[1].code: L2"
+    )
+    assert "buyers" not in parsed.text and "pkg-1" not in parsed.text
+    # Metadata is what it always was: the record's other scalar fields.
+    assert parsed.metadata == {
+        "description": "Floating pellets for tilapia", "version": 3, "organic": False, "price": 12.5, "missing": None,
+        "blank": "  ", "tags": ["feed", "fish", 7], "sizes": [1, 2, 3], "access_groups": ["buyers"],
+    }  # fmt: skip
+    assert_json_safe(parsed.metadata)
+
+
+def test_json_text_field_still_wins_over_fields() -> None:
+    parsed = only_record(parse_document("a.json", dumps({"text": "the text", "other": "value"})))
+    assert parsed.text == "the text"
+
+
+def test_json_custom_text_field_missing_uses_fields() -> None:
+    options = ParseOptions(json_text_fields=("summary",))
+    parsed = only_record(parse_document("a.json", dumps([{"id": 1, "text": "plain", "lang": "en"}]), options))
+    assert parsed.text == "text: plain\nlang: en"
+
+
+def test_json_fields_text_in_jsonl_and_multiline_values() -> None:
+    data = b'{"question": "Why?", "answer": "Because.\\nThat is all."}\n{"text": "plain"}\n'
+    result = parse_document("qa.jsonl", data)
+    assert [r.text for r in result.records] == ["question: Why?\nanswer: Because.\nThat is all.", "plain"]
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"id": "n1", "count": 3, "ok": True, "values": [1.5, 2], "none": None}, "no other string values"),
+        ({"id": "t1", "title": "Only a title"}, "no other string values"),
+        ({"nested": {"deeper": [1, 2]}, "blank": " "}, "no other string values"),
+    ],
+)
+def test_json_record_without_string_content_is_rejected(record: dict, expected: str) -> None:
+    detail = assert_rejected(parse_document("a.json", dumps([record])), "parse_error")
+    assert expected in detail and "text, body, content" in detail
+
+
+def test_json_blank_text_field_is_still_rejected() -> None:
+    detail = assert_rejected(parse_document("a.json", dumps([{"id": "b", "body": " ", "other": "x"}])), "parse_error")
+    assert "'body' is blank" in detail and "'b'" in detail
+
+
+def test_json_fields_text_leaves_out_values_nested_too_deep() -> None:
+    deep: dict = {"leaf": "too deep"}
+    for _ in range(json_records.MAX_FIELD_TEXT_DEPTH + 2):
+        deep = {"k": deep}
+    parsed = only_record(parse_document("a.json", dumps({"summary": "kept", "deep": deep})))
+    assert parsed.text == "summary: kept"
+
+
+def test_json_fields_text_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_records, "MAX_FIELD_TEXT_CHARS", 100)
+    data = dumps({"k" * 60: {str(i): "v" for i in range(10)}})
+    assert "exceeds 100 characters" in assert_rejected(parse_document("a.json", data), "parse_error")
+    assert only_record(parse_document("a.json", dumps({"k": "v"}))).text == "k: v"
