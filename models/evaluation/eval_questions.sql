@@ -1,6 +1,8 @@
 {#- One row per golden question that can be scored: at least one of its relevant documents is in
     the corpus. Questions whose documents are missing are left out (test
-    evaluation_golden_questions_resolve warns about them). -#}
+    evaluation_golden_questions_resolve warns about them, unless they are the bundled questions
+    and none of them belongs to the corpus: then nothing is evaluated, and the quality gates say
+    so). -#}
 
 with golden as (
     select * from {{ ref('eval_golden_questions') }}
