@@ -16,20 +16,23 @@
   {{ exceptions.raise_compiler_error("create_search_indexes: no search index DDL for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
+{#- The fts key, columns and options are python_udfs.ranking's FTS_ID_COLUMN, FTS_COLUMNS and
+    FTS_OPTIONS (its create_fts_index_sql builds the same statement for the evaluation's
+    strategies); tests/python/test_constants_parity.py keeps the two equal. -#}
 {% macro duckdb__create_search_indexes(relation) -%}
   pragma create_fts_index(
     {{ sql_literal(relation.schema ~ '.' ~ relation.identifier) }},
     'chunk_id', 'chunk_text', 'title', 'section',
     stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1
   );
-  {%- if var('search_vector_index', true) %}
+  {%- if var('search_vector_index') %}
   set hnsw_enable_experimental_persistence = true;
   drop index if exists {{ relation.schema }}.{{ relation.identifier }}_hnsw;
   create index {{ relation.identifier }}_hnsw on {{ relation }} using hnsw (embedding) with (
     metric = 'cosine',
-    m = {{ var('hnsw_m', 16) | int }},
-    ef_construction = {{ var('hnsw_ef_construction', 128) | int }},
-    ef_search = {{ var('hnsw_ef_search', 64) | int }}
+    m = {{ var('hnsw_m') | int }},
+    ef_construction = {{ var('hnsw_ef_construction') | int }},
+    ef_search = {{ var('hnsw_ef_search') | int }}
   )
   {%- endif %}
 {%- endmacro %}

@@ -30,9 +30,12 @@ import duckdb
 from .duckdb_helpers import scalar
 from .ranking import (
     DEFAULT_CANDIDATES,
+    DEFAULT_KEYWORD_WEIGHT,
     DEFAULT_RRF_K,
+    DEFAULT_VECTOR_WEIGHT,
     MODES,
     RANKING_ORDER,
+    create_fts_index_sql,
     filter_where,
     fts_schema,
     reciprocal_rank_fusion,
@@ -41,7 +44,9 @@ from .ranking import (
     vector_parameter,
 )
 
-# (metric, k) pairs of `retrieval_metrics`; the depth of every ranking is the largest k.
+# (metric, k) pairs of `retrieval_metrics`; the depth of every ranking is the largest k. The SQL
+# model retrieval_query_metrics and the accepted_values tests repeat them
+# (tests/python/test_constants_parity.py keeps them equal).
 METRICS: tuple[tuple[str, int], ...] = (
     ("recall", 1),
     ("recall", 5),
@@ -141,8 +146,8 @@ class RankingSettings:
 
     depth: int = DEPTH  # documents each ranking must cover (the largest k of the metrics)
     candidates: int = DEFAULT_CANDIDATES  # least chunks taken from each list before fusion
-    vector_weight: float = 1.0
-    keyword_weight: float = 1.0
+    vector_weight: float = DEFAULT_VECTOR_WEIGHT
+    keyword_weight: float = DEFAULT_KEYWORD_WEIGHT
     rrf_k: int = DEFAULT_RRF_K
 
     def __post_init__(self) -> None:
@@ -204,11 +209,8 @@ class StrategyCorpus:
         self._indexed = False
         if self.n_chunks:
             self.dimension = scalar(conn, f"select len(embedding) from {self.table} limit 1")
-            # The same index settings as macros/create_search_indexes.sql builds on search_index.
-            conn.execute(
-                f"pragma create_fts_index('{self.table}', 'chunk_id', 'chunk_text', 'title', 'section', "
-                "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
-            )
+            # The same index as macros/create_search_indexes.sql builds on search_index.
+            conn.execute(create_fts_index_sql(self.table))
             self._indexed = True
 
     def close(self) -> None:

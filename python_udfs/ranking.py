@@ -18,10 +18,30 @@ from collections.abc import Sequence
 from typing import Any
 
 RANKING_VERSION = "1"
+# The one source of the search modes and the hybrid defaults. SQL and YAML that must repeat them
+# (dbt_project.yml vars hybrid_*, accepted_values tests, macros/search.sql, the metric models) are
+# kept equal by tests/python/test_constants_parity.py.
 MODES = ("vector", "keyword", "hybrid")
-DEFAULT_RRF_K = 60
-DEFAULT_CANDIDATES = 100  # hybrid: chunks taken from each ranked list before fusion (at least k)
+DEFAULT_MODE = "hybrid"
+DEFAULT_VECTOR_WEIGHT = 1.0  # hybrid: weight of the vector ranking (var hybrid_vector_weight)
+DEFAULT_KEYWORD_WEIGHT = 1.0  # hybrid: weight of the BM25 ranking (var hybrid_keyword_weight)
+DEFAULT_WEIGHTS: tuple[float, float] = (DEFAULT_VECTOR_WEIGHT, DEFAULT_KEYWORD_WEIGHT)
+DEFAULT_RRF_K = 60  # var hybrid_rrf_k
+DEFAULT_CANDIDATES = 100  # hybrid: chunks taken from each ranked list before fusion (at least k); var hybrid_candidates
 RANKING_ORDER = "score desc, chunk_id"  # ties broken by chunk_id, in every mode and path
+
+# The BM25 index (DuckDB fts) of a chunk table: its key, the indexed columns and the index options.
+# `create_fts_index_sql` builds the statement; macros/create_search_indexes.sql repeats it for
+# search_index (a dbt post-hook cannot call Python), kept equal by the parity test.
+FTS_ID_COLUMN = "chunk_id"
+FTS_COLUMNS = ("chunk_text", "title", "section")
+FTS_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("stemmer", "'porter'"),
+    ("stopwords", "'english'"),
+    ("strip_accents", "1"),
+    ("lower", "1"),
+    ("overwrite", "1"),
+)
 
 
 def vector_parameter(vector: Sequence[float]) -> str:
@@ -34,6 +54,19 @@ def vector_parameter(vector: Sequence[float]) -> str:
 def fts_schema(table: str) -> str:
     """The schema DuckDB fts creates for the index of `table` (in schema main)."""
     return f"fts_main_{table}"
+
+
+def sql_string(value: str) -> str:
+    """`value` as a SQL string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def create_fts_index_sql(table: str) -> str:
+    """The `pragma create_fts_index` statement of the BM25 index over FTS_COLUMNS of `table`
+    (keyed by FTS_ID_COLUMN, with FTS_OPTIONS; an existing index is replaced)."""
+    columns = ", ".join(sql_string(name) for name in (table, FTS_ID_COLUMN, *FTS_COLUMNS))
+    options = ", ".join(f"{name} = {value}" for name, value in FTS_OPTIONS)
+    return f"pragma create_fts_index({columns}, {options})"
 
 
 def score_sql(mode: str, table: str, dimension: int | None = None) -> str:
