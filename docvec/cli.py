@@ -10,9 +10,37 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
+from typing import NoReturn
 
-from docvec.searching import SearchFilters, SearchResult, connect, default_db_path, search
-from python_udfs.ranking import DEFAULT_CANDIDATES, DEFAULT_RRF_K, MODES
+import duckdb
+
+from docvec.searching import (
+    SearchFilters,
+    SearchResult,
+    check_search_arguments,
+    connect,
+    default_db_path,
+    search,
+)
+from python_udfs.ranking import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_KEYWORD_WEIGHT,
+    DEFAULT_MODE,
+    DEFAULT_RRF_K,
+    DEFAULT_VECTOR_WEIGHT,
+    MODES,
+)
+from python_udfs.warehouse_access import explain_known_error, first_line
+
+EXIT_USAGE = 2  # a message on stderr says what is wrong
+EXIT_INTERRUPTED = 130  # SIGINT, as a shell reports it
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (instead of the usage text, then the error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _groups(value: str) -> tuple[str, ...]:
@@ -33,15 +61,13 @@ def _metadata(value: str) -> tuple[str, str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `docvec` command line: `search`, `eval`, `lineage`."""
-    parser = argparse.ArgumentParser(
-        prog="docvec", description="Search docvec's DuckDB warehouse, or measure its retrieval quality."
-    )
+    parser = _Parser(prog="docvec", description="Search docvec's DuckDB warehouse, or measure its retrieval quality.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     find = commands.add_parser("search", help="rank chunks of search_index for a query")
     find.add_argument("query", help="the question or keywords")
     find.add_argument("--k", type=int, default=5, help="number of results (default 5)")
-    find.add_argument("--mode", choices=MODES, default="hybrid", help="ranking (default hybrid)")
+    find.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help=f"ranking (default {DEFAULT_MODE})")
     find.add_argument(
         "--groups",
         type=_groups,
@@ -58,8 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="only documents whose metadata KEY equals VALUE (repeatable)",
     )
-    find.add_argument("--vector-weight", type=float, default=1.0, help="hybrid: weight of the vector ranking")
-    find.add_argument("--keyword-weight", type=float, default=1.0, help="hybrid: weight of the BM25 ranking")
+    find.add_argument(
+        "--vector-weight", type=float, default=DEFAULT_VECTOR_WEIGHT, help="hybrid: weight of the vector ranking"
+    )
+    find.add_argument(
+        "--keyword-weight", type=float, default=DEFAULT_KEYWORD_WEIGHT, help="hybrid: weight of the BM25 ranking"
+    )
     find.add_argument("--rrf-k", type=int, default=DEFAULT_RRF_K, help="hybrid: reciprocal rank fusion constant")
     find.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="hybrid: depth of each fused ranking")
     find.add_argument(
@@ -154,7 +184,7 @@ def _eval(args: argparse.Namespace) -> int:
         )
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -211,8 +241,11 @@ def _search(args: argparse.Namespace) -> int:
     filters = SearchFilters(
         groups=args.groups, path_prefix=args.path_prefix, file_type=args.file_type, metadata=tuple(args.meta)
     )
+    weights = (args.vector_weight, args.keyword_weight)
+    path = args.db or default_db_path()
     try:
-        with connect(args.db or default_db_path()) as conn:
+        check_search_arguments(args.k, args.mode, weights, args.rrf_k, args.candidates)
+        with connect(path) as conn:
             results = search(
                 conn,
                 args.query,
@@ -220,14 +253,18 @@ def _search(args: argparse.Namespace) -> int:
                 mode=args.mode,
                 filters=filters,
                 model_path=args.model_path,
-                weights=(args.vector_weight, args.keyword_weight),
+                weights=weights,
                 rrf_k=args.rrf_k,
                 candidates=args.candidates,
                 exact=args.exact,
             )
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except duckdb.Error as error:  # read while searching: damage found past the file's header, a missing index
+        known = explain_known_error(path, error, retry="search again")
+        print(f"docvec: {known or 'the search failed in DuckDB: ' + first_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
         print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:
@@ -236,13 +273,18 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns its exit status (2: a message on stderr says what is wrong)."""
+    """Run the command; returns its exit status (2: a message on stderr says what is wrong;
+    130: stopped by Ctrl-C)."""
     args = build_parser().parse_args(argv)
-    if args.command == "eval":
-        return _eval(args)
-    if args.command == "lineage":
-        return _lineage(args)
-    return _search(args)
+    try:
+        if args.command == "eval":
+            return _eval(args)
+        if args.command == "lineage":
+            return _lineage(args)
+        return _search(args)
+    except KeyboardInterrupt:
+        print("docvec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,9 +32,12 @@ from typing import Any
 
 import duckdb
 
+from python_udfs.duckdb_helpers import scalar
 from python_udfs.ranking import (
     DEFAULT_CANDIDATES,
+    DEFAULT_MODE,
     DEFAULT_RRF_K,
+    DEFAULT_WEIGHTS,
     MODES,
     RANKING_ORDER,
     filter_where,
@@ -43,11 +46,16 @@ from python_udfs.ranking import (
     scored_sql,
     vector_parameter,
 )
+from python_udfs.warehouse_access import WarehouseUnavailable, explain_open_error, path_problem
 
 SEARCH_TABLE = "search_index"
 DEFAULT_OVERSAMPLE = 4  # HNSW candidates per result wanted, before the filters
 DB_PATH_ENV = "DOCVEC_DB_PATH"
 DEFAULT_DB_PATH = "docvec.duckdb"
+# Bounds of the search arguments: beyond them a request is a mistake, not a search.
+MAX_RESULTS = 10_000  # k and candidates
+MAX_RRF_K = 1_000_000
+MAX_OVERSAMPLE = 100
 
 _COLUMNS = "chunk_id, source_path, title, section, start_char, end_char, chunk_text, document_id"
 _FILTER_COLUMNS = "access_groups, file_type, metadata"
@@ -96,24 +104,93 @@ def default_db_path() -> str:
     return os.environ.get(DB_PATH_ENV, DEFAULT_DB_PATH)
 
 
+class WarehouseNotBuilt(RuntimeError):
+    """The warehouse has no `search_index` table: it was never built (or not to the end)."""
+
+
 def connect(db_path: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only with the vss and fts extensions loaded from their pip packages."""
+    """Open the warehouse read-only with the vss and fts extensions loaded from their pip packages.
+
+    A warehouse that cannot be opened raises FileNotFoundError (no file) or WarehouseUnavailable
+    (a RuntimeError) with one line that says why and what to do: a folder or an empty file, a
+    lock another process holds, damage, a write-ahead log that needs recovery."""
     from python_udfs.plugin import load_extensions
 
     path = db_path or default_db_path()
+    problem = path_problem(path)
+    if problem is not None:
+        raise WarehouseUnavailable(problem)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no docvec warehouse at {path!r}: run `make build` (or `dbt build`) first")
     try:
         conn = duckdb.connect(path, read_only=True)
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise RuntimeError(
-                f"the warehouse {path!r} is locked by another process (a running `dbt build`?): "
-                "wait for it to finish and try again"
-            ) from error
+    except duckdb.Error as error:
+        raise WarehouseUnavailable(explain_open_error(path, error, retry="search again")) from error
+    try:
+        load_extensions(conn, ("vss", "fts"))
+    except BaseException:
+        conn.close()
         raise
-    load_extensions(conn, ("vss", "fts"))
     return conn
+
+
+def require_search_index(conn: duckdb.DuckDBPyConnection) -> None:
+    """Raise WarehouseNotBuilt, with what to do, when the warehouse has no `search_index` table."""
+    found = scalar(
+        conn,
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = ?",
+        [SEARCH_TABLE],
+    )
+    if not found:
+        path = scalar(
+            conn,
+            "select coalesce(max(path), current_database()) from duckdb_databases() "
+            "where database_name = current_database()",
+        )
+        raise WarehouseNotBuilt(
+            f"the warehouse {path!r} has no {SEARCH_TABLE} table: build it first (`make build` or `dbt build`)"
+        )
+
+
+def check_search_arguments(
+    k: int,
+    mode: str = DEFAULT_MODE,
+    weights: Sequence[float] = DEFAULT_WEIGHTS,
+    rrf_k: int = DEFAULT_RRF_K,
+    candidates: int = DEFAULT_CANDIDATES,
+    oversample: int = DEFAULT_OVERSAMPLE,
+) -> None:
+    """Raise ValueError, naming the argument, for a search request that cannot be meant."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    _check_integer("k", k, 1, MAX_RESULTS)
+    _check_integer("candidates", candidates, 1, MAX_RESULTS)
+    _check_integer("rrf_k", rrf_k, 0, MAX_RRF_K)
+    _check_integer("oversample", oversample, 1, MAX_OVERSAMPLE)
+    if len(weights) != 2:
+        raise ValueError(f"weights must be two numbers (vector, keyword), got {len(weights)}")
+    for name, weight in zip(("vector weight", "keyword weight"), weights):
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"the {name} must be a finite number >= 0, got {weight!r}")
+    if not any(weights):
+        raise ValueError("the vector and keyword weights are both 0: at least one must be > 0")
+
+
+def _check_integer(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
+
+
+def check_query_vector(vector: Sequence[float]) -> None:
+    """Raise ValueError for a query vector that has no direction: empty, non-finite or all zeros
+    (its cosine similarity with every chunk is undefined)."""
+    if len(vector) == 0:
+        raise ValueError("the query vector is empty")
+    if not all(isinstance(x, int | float) and math.isfinite(x) for x in vector):
+        raise ValueError("the query vector has non-finite elements")
+    if not any(vector):
+        raise ValueError("the query vector is all zeros: its cosine similarity is undefined")
 
 
 def vector_index_name(conn: duckdb.DuckDBPyConnection, table: str = SEARCH_TABLE) -> str | None:
@@ -198,7 +275,7 @@ def _without_late_materialization(conn: duckdb.DuckDBPyConnection, sql: str, par
     For a small LIMIT, DuckDB ranks rowids first and fetches the other columns with a semi-join
     that scans the whole table: ~100 ms at 100k chunks, against ~4 ms when the HNSW index scan
     fetches its candidate rows itself (bench.latency_bench)."""
-    previous = conn.execute("select current_setting('late_materialization_max_rows')").fetchone()[0]
+    previous = scalar(conn, "select current_setting('late_materialization_max_rows')")
     conn.execute("set late_materialization_max_rows = 0")
     try:
         return conn.execute(sql, params).fetchall()
@@ -249,11 +326,11 @@ def search(
     query: str,
     *,
     k: int = 10,
-    mode: str = "hybrid",
+    mode: str = DEFAULT_MODE,
     filters: SearchFilters = SearchFilters(),
     model_path: str | None = None,
     backend: str = "torch",
-    weights: tuple[float, float] = (1.0, 1.0),
+    weights: tuple[float, float] = DEFAULT_WEIGHTS,
     rrf_k: int = DEFAULT_RRF_K,
     candidates: int = DEFAULT_CANDIDATES,
     exact: bool = False,
@@ -267,19 +344,17 @@ def search(
     the HNSW index; `vector` is the query's embedding when the caller already has it (else the
     serving model embeds `query`).
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
-    if k < 1:
-        raise ValueError("k must be at least 1")
+    check_search_arguments(k, mode, weights, rrf_k, candidates, oversample)
     if not isinstance(query, str) or not query.strip():
         raise ValueError("the query is empty")
+    if vector is not None:
+        check_query_vector(vector)
+    require_search_index(conn)
     pool = max(k, candidates)
     if mode == "keyword":
         return [_to_result(row, row[-1]) for row in keyword_ranking(conn, query, filters, k)]
     if vector is None:
         vector = embed_query(query, model_path, backend)
-    elif not all(math.isfinite(x) for x in vector):
-        raise ValueError("the query vector has non-finite elements")
     if mode == "vector":
         ranked = _vector_ranking(conn, vector, filters, k, exact=exact, oversample=oversample)
         return [_to_result(row, row[-1]) for row in ranked]

@@ -3,7 +3,9 @@
 The `embeddings` Python model streams the texts that still need a vector through
 `embedding_batches`, which yields Arrow record batches that DuckDB writes as they come, so memory
 stays bounded by one batch whatever the corpus size. `embed_texts` also embeds search queries.
-Progress goes to dbt's log (`dbt_logger`) with the dbt invocation id stored on every row.
+Progress goes to dbt's log (`dbt_logger`) with the dbt invocation id stored on every row. Between
+two forward passes the stream asks whether to stop (SIGINT/SIGTERM, python_udfs.interrupts); if
+so it ends with the vectors already computed, so a stop waits for one forward pass, not a batch.
 """
 
 from __future__ import annotations
@@ -68,17 +70,29 @@ def embed_texts(
     `max_batch_tokens` is set, at most that many word pieces (texts x its longest text, at least
     one text), so that long texts go in smaller batches and memory stays bounded.
     """
-    dimension = embedding_dimension(model)
+    vectors = np.empty((len(texts), embedding_dimension(model)), dtype=np.float32)
+    for rows, batch in forward_passes(model, texts, batch_size, max_batch_tokens):
+        vectors[rows] = batch
+    return vectors
+
+
+def forward_passes(
+    model,
+    texts: list[str],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batch_tokens: int | None = DEFAULT_MAX_BATCH_TOKENS,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The forward passes of `embed_texts`, one at a time and only when asked for: (positions in
+    `texts`, their vectors), so a caller can stop between two passes."""
     if not texts:
-        return np.zeros((0, dimension), dtype=np.float32)
+        return
     lengths = token_lengths(model, texts) if len(texts) > 1 else None
     if lengths is None:
-        return np.ascontiguousarray(_encode(model, texts, batch_size), dtype=np.float32)
+        yield np.arange(len(texts)), _encode(model, texts, batch_size)
+        return
     order = np.argsort(-lengths, kind="stable")  # longest first, like encode()
-    vectors = np.empty((len(texts), dimension), dtype=np.float32)
     for rows in _batches(lengths[order], order, batch_size, max_batch_tokens):
-        vectors[rows] = _encode(model, [texts[i] for i in rows], batch_size)
-    return vectors
+        yield rows, _encode(model, [texts[i] for i in rows], batch_size)
 
 
 def _batches(
@@ -152,8 +166,14 @@ def embedding_batches(
     max_batch_tokens: int | None = DEFAULT_MAX_BATCH_TOKENS,
     invocation_id: str | None = None,
     log: Callable[[str], None] = logger.info,
+    stop_reason: Callable[[], str | None] = lambda: None,
 ) -> Iterator[pa.RecordBatch]:
-    """Embed record batches of (`text_sha256`, `chunk_text`) into output record batches."""
+    """Embed record batches of (`text_sha256`, `chunk_text`) into output record batches, one per
+    input batch.
+
+    `stop_reason` is asked before every forward pass; once it names a reason (a signal), the
+    stream yields the vectors of the passes already done and ends, so that a stop costs at most
+    one forward pass and keeps what was embedded."""
     dimension = embedding_dimension(model)
     schema = output_schema(dimension)
     progress = Progress(total, log)
@@ -164,22 +184,59 @@ def embedding_batches(
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        keys = batch.column("text_sha256")
-        vectors = embed_texts(model, batch.column("chunk_text").to_pylist(), batch_size, max_batch_tokens)
-        n = len(vectors)
-        flat = pa.array(vectors.reshape(-1), type=pa.float32())
-        yield pa.RecordBatch.from_arrays(
-            [
-                keys.cast(pa.string()),
-                pa.repeat(pa.scalar(model_id, pa.string()), n),
-                pa.FixedSizeListArray.from_arrays(flat, dimension),
-                pa.array(np.full(n, dimension, dtype=np.int32)),
-                pa.repeat(pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC")), n),
-                pa.repeat(pa.scalar(invocation_id, pa.string()), n),
-            ],
-            schema=schema,
-        )
-        progress.advance(n)
+        texts = batch.column("chunk_text").to_pylist()
+        rows, vectors = _embed_until_stopped(model, texts, batch_size, max_batch_tokens, stop_reason)
+        if len(rows):
+            yield _vector_batch(
+                batch.column("text_sha256").take(pa.array(rows)), vectors, model_id, invocation_id, schema
+            )
+            progress.advance(len(rows))
+        if len(rows) < len(texts):
+            left = total - progress.done
+            log(
+                f"embeddings: stopped by {stop_reason()} after {progress.done:,}/{total:,} texts; their vectors "
+                f"are kept, the next build embeds the other {left:,}"
+            )
+            return
+
+
+def _embed_until_stopped(
+    model, texts: list[str], batch_size: int, max_batch_tokens: int | None, stop_reason: Callable[[], str | None]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, vectors) of `texts`, in input order: all of them, or those of the forward passes
+    done before `stop_reason` named a reason."""
+    done: list[tuple[np.ndarray, np.ndarray]] = []
+    passes = forward_passes(model, texts, batch_size, max_batch_tokens)
+    while stop_reason() is None:
+        step = next(passes, None)
+        if step is None:
+            break
+        done.append(step)
+    if not done:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, embedding_dimension(model)), dtype=np.float32)
+    rows = np.concatenate([r for r, _ in done])
+    vectors = np.concatenate([v for _, v in done]).astype(np.float32, copy=False)
+    order = np.argsort(rows, kind="stable")
+    return rows[order], vectors[order]
+
+
+def _vector_batch(
+    keys: pa.Array, vectors: np.ndarray, model_id: str, invocation_id: str | None, schema: pa.Schema
+) -> pa.RecordBatch:
+    """The output record batch of `keys` (text hashes) and their `vectors`."""
+    n, dimension = vectors.shape
+    flat = pa.array(np.ascontiguousarray(vectors).reshape(-1), type=pa.float32())
+    return pa.RecordBatch.from_arrays(
+        [
+            keys.cast(pa.string()),
+            pa.repeat(pa.scalar(model_id, pa.string()), n),
+            pa.FixedSizeListArray.from_arrays(flat, dimension),
+            pa.array(np.full(n, dimension, dtype=np.int32)),
+            pa.repeat(pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC")), n),
+            pa.repeat(pa.scalar(invocation_id, pa.string()), n),
+        ],
+        schema=schema,
+    )
 
 
 def current_invocation_id() -> str | None:
