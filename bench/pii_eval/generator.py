@@ -184,6 +184,7 @@ def _lookalikes(rng: random.Random) -> list[tuple[str, str]]:
             ),
         ),
         ("mac", ":".join(chars(rng, "0123456789ABCDEF", 2) for _ in range(6))),
+        *_technical_lookalikes(rng),
         (
             "aws_invalid",
             rng.choice(
@@ -232,6 +233,91 @@ def _lookalikes(rng: random.Random) -> list[tuple[str, str]]:
             rng.choice(["@{Name='Value'}", "user@localhost", "splat @params", "npm i pkg@1.2.3", "@media screen"]),
         ),
     ]
+
+
+def _technical_lookalikes(rng: random.Random) -> list[tuple[str, str]]:
+    """Technical text that is no personal data (issue #13): non-public addresses, network blocks,
+    slices, version lists, section numbers, code, figures, placeholder secrets, prose with "at"."""
+
+    def n(hi: int = 9) -> int:
+        return rng.randint(1, hi)
+
+    private = rng.choice(
+        [f"127.0.0.{n(254)}", f"10.{n(254)}.{n(254)}.{n(254)}", f"172.{rng.randint(16, 31)}.{n(254)}.{n(254)}",
+         f"192.168.{n(254)}.{n(254)}", f"169.254.{n(254)}.{n(254)}", f"100.{rng.randint(64, 127)}.{n(254)}.{n(254)}",
+         f"192.0.2.{n(254)}", f"198.51.100.{n(254)}", f"203.0.113.{n(254)}", f"224.0.0.{n(254)}"]
+    )  # fmt: skip
+    private_v6 = rng.choice(
+        [f"fe80::{rng.getrandbits(16):x}:{rng.getrandbits(16):x}",
+         f"fd{rng.getrandbits(8):02x}:{rng.getrandbits(16):x}::1",
+         f"2001:db8::{rng.getrandbits(16):x}", f"ff02::{n()}", "::1"]
+    )  # fmt: skip
+    version = f"{n()}.{n()}.{n()}.{rng.randint(10, 99)}"
+    return [
+        (
+            "ip_not_personal",
+            rng.choice(
+                [
+                    f"http://{private}:8000/docs",
+                    f"Connect to {private} over SSH.",
+                    f"http://[{private_v6}]:8080/",
+                    f"Listening on {private_v6}",
+                ]
+            ),
+        ),  # fmt: skip
+        (
+            "cidr",
+            rng.choice(
+                [
+                    f"10.{n(254)}.0.0/16",
+                    f"2001:db8:{rng.getrandbits(16):x}::/64",
+                    f"81.{n(254)}.0.0/16",
+                    f"2a00:{rng.getrandbits(16):x}::/32",
+                ]
+            ),
+        ),  # fmt: skip
+        ("slice", rng.choice([f"ham[{n()}::{n()}]", f"spam[::{n()}]", "eggs[a::b]", "a::b"])),
+        ("version_list", f"Tested on {version}, {version[:-1]}{n()} and {n()}.{n()}.{n()}"),
+        (
+            "section",
+            rng.choice(
+                [
+                    f"\n{n()}.{n()}.{n()}.{n()} Polygon Metadata\n",
+                    f"section {n()}.{n()}.{n()}.{n()}",
+                    f"\n- [{n()}.{n()}.{n()}.{n()} Encrypted Message Types][01]\n",
+                ]
+            ),
+        ),  # fmt: skip
+        ("code_ip", rng.choice([f"`ping {_public_v4_text(rng)}`", f"\n```\nping {_public_v4_text(rng)}\n```\n"])),
+        (
+            "figures",
+            f"Population {n(999)}.{rng.randint(100, 999)}.{rng.randint(1000, 9999)} {n(99)},{d3(rng)},{d3(rng)}",
+        ),
+        (
+            "secret_placeholder",
+            rng.choice(["'token' = 'TokenValue'", 'Password = "MyPassword"', "api_key: your_api_key\n"]),
+        ),
+        (
+            "at_prose",
+            rng.choice(
+                [
+                    "the release URL at www.python.org",
+                    "specified at packaging.python.org, the",
+                    "Take a look at python.org now.",
+                ]
+            ),
+        ),  # fmt: skip
+    ]
+
+
+def d3(rng: random.Random) -> str:
+    """Three random digits."""
+    return digits(rng, 3)
+
+
+def _public_v4_text(rng: random.Random) -> str:
+    """A public IPv4 address (inside code it is an example, not personal data)."""
+    return f"{rng.randint(11, 99)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
 
 
 _FILLER = [

@@ -240,28 +240,65 @@ def gen_iban(rng: random.Random) -> str:
     return iban(rng)
 
 
+# Ranges that no person's connection uses, beyond what ``ipaddress`` calls private, reserved,
+# multicast, loopback or link-local in every Python version (documentation, shared, 6to4, ORCHID...).
+_NOT_PUBLIC = [
+    ipaddress.ip_network(n)
+    for n in ("100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+              "224.0.0.0/3", "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20")
+]  # fmt: skip
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` is a public host address (what the detectors must report)."""
+    special = address.is_private or address.is_reserved or address.is_multicast or address.is_loopback
+    special = special or address.is_link_local or address.is_unspecified
+    if isinstance(address, ipaddress.IPv6Address) and address.packed[0] & 0xE0 != 0x20:
+        return False
+    return not special and not any(address.version == n.version and address in n for n in _NOT_PUBLIC)
+
+
+def _public_v4(rng: random.Random) -> str:
+    """A random public IPv4 host address."""
+    while True:
+        ip = ipaddress.IPv4Address(".".join(map(str, [rng.randint(1, 223), rng.randint(0, 255), rng.randint(0, 255),
+                                                      rng.randint(1, 254)])))  # fmt: skip
+        if is_public(ip):
+            return str(ip)
+
+
+def _public_v6(rng: random.Random) -> ipaddress.IPv6Address:
+    """A random public IPv6 host address (in 2000::/3)."""
+    while True:
+        ip = ipaddress.IPv6Address((1 << 125) | rng.getrandbits(125))
+        if is_public(ip):
+            return ip
+
+
 def gen_ip(rng: random.Random) -> str:
-    """An IPv4 (some with a prefix), IPv6 (compressed, exploded, zone, prefix) or mapped address."""
+    """A public IPv4 (some with an interface prefix), IPv6 (compressed, exploded, zone, prefix) or
+    mapped address: loopback, private, documentation ranges and network blocks are no personal data."""
     kind = rng.randrange(10)
     if kind < 6:
-        while True:
-            octets = [rng.randint(1, 223), rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254)]
-            if octets[0] != 127:
-                break
-        ip = ".".join(map(str, octets))
+        ip = _public_v4(rng)
         if kind == 5:
-            ip += f"/{rng.randint(8, 32)}"
+            while True:
+                prefix = rng.randint(8, 32)
+                network = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+                if prefix == 32 or network.network_address != ipaddress.ip_address(ip):
+                    return f"{ip}/{prefix}"  # an interface address: its host bits are set
         return ip
     if kind == 6:
-        return str(ipaddress.IPv6Address(rng.getrandbits(128)))
+        return str(_public_v6(rng))
     if kind == 7:
-        return ipaddress.IPv6Address(rng.getrandbits(128)).exploded
+        return _public_v6(rng).exploded
     if kind == 8:
         return rng.choice(
-            [f"2001:db8::{rng.randint(1, 0xFFFF):x}", f"fe80::{rng.getrandbits(16):x}:{rng.getrandbits(16):x}%eth0",
-             f"2001:db8:{rng.getrandbits(16):x}::/48"]
+            [f"2a00:1450::{rng.randint(1, 0xFFFF):x}",
+             f"2a00:1450:4001::{rng.getrandbits(16):x}:{rng.getrandbits(16):x}%eth0",
+             f"2a03:2880:{rng.getrandbits(16):x}::{rng.randint(1, 0xFFFF):x}/48"]
         )  # fmt: skip
-    return f"::ffff:{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    return f"::ffff:{_public_v4(rng)}"
 
 
 def gen_aws(rng: random.Random) -> str:

@@ -9,7 +9,7 @@ with staged as (
 
 parsed as (
     select count(*) filter (where reason is null) as documents_parsed
-    from {{ ref('int_documents_cleaned') }}
+    from {{ ref('int_documents_redacted') }}
 ),
 
 documents as (
@@ -69,7 +69,7 @@ final as (
         served.search_index_chunks,
         coalesce(pii.pii_findings, 0) as pii_findings,
         pii.pii_counts,
-        {{ sql_literal(var('pii_mode')) }} as pii_mode,
+        {{ sql_literal('off' if var('pii_mode') is sameas false else var('pii_mode')) }} as pii_mode,
         {{ sql_literal(serving_model_id()) }} as model_id,
         {{ sql_literal(var('serving_strategy')) }} as serving_strategy,
         null::double as staging_seconds,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .charsets import WORD
+from .charsets import WORD, match_end
 from .entities import Candidate
 
 # Keywords, grouped by a common start that bytes.find looks for (fewer scans of the text).
@@ -35,6 +35,21 @@ _PLACEHOLDER_VALUES = frozenset(
 
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+# A value made of words, one of which names what it stands for: TokenValue, MyPassword, your_api_key.
+_WORD_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_NAMING_WORDS = frozenset(
+    {"password", "passwd", "pass", "pwd", "token", "secret", "key", "value", "string", "credential", "credentials"}
+)
+
+
+def _named_placeholder(value: str) -> bool:
+    """Whether `value` is letters (and ``_``/``-``) in two or more words, one a word like ``Password``."""
+    if not value.replace("_", "").replace("-", "").isalpha():
+        return False
+    parts = _WORD_PARTS.findall(value)
+    return len(parts) >= 2 and any(p.lower() in _NAMING_WORDS for p in parts)
+
+
 # Keys that end in a keyword but hold no secret (.NET strong names: PublicKeyToken=31bf3856ad364e35).
 _NOT_SECRET_KEYS = (b"publickeytoken",)
 
@@ -53,6 +68,8 @@ def plausible_secret(value: bytes, quoted: bool, dollar_key: bool) -> bool:
         return False
     if _DOTTED_NAME.fullmatch(s):  # System.Security.SecureString: a type name, not a value
         return False
+    if _named_placeholder(s):  # 'TokenValue', "MyPassword": a value that names itself
+        return False
     if quoted:
         return s.count(" ") < 2
     if dollar_key:  # $password = Read-Host ...: code, not a literal
@@ -68,6 +85,8 @@ _IDENT_REVERSED = re.compile(rb"[a-z0-9_.\-]{0,64}")
 def scan_assignments(b: bytes, out: list[Candidate]) -> None:
     """Append SECRET candidates: the values of ``password=``, ``api_key:``, ... assignments."""
     low = b.lower()
+    if b"-asplaintext" in low:
+        scan_plaintext_secure_strings(b, out)
     hits: list[tuple[int, bytes]] = []
     for needle, keywords in _SECRET_KEYWORDS:
         k = low.find(needle)
@@ -97,7 +116,7 @@ def scan_assignments(b: bytes, out: list[Candidate]) -> None:
         m = _ASSIGN.match(b, ke)
         if m is None:
             continue
-        ks = k - (_IDENT_REVERSED.match(rev, n - k).end() - (n - k))
+        ks = k - (match_end(_IDENT_REVERSED, rev, n - k) - (n - k))
         if low[ks:ke].endswith(_NOT_SECRET_KEYS):
             continue
         dollar_key = ks > 0 and low[ks - 1] == 36  # '$'
@@ -113,3 +132,17 @@ def scan_assignments(b: bytes, out: list[Candidate]) -> None:
                 ve -= 1
         if plausible_secret(b[vs:ve], quoted, dollar_key):
             out.append((vs, ve, "SECRET"))
+
+
+# A password given in plain text to a command: ConvertTo-SecureString "P@ssw0rd" -AsPlainText -Force.
+_PLAIN_TEXT_SECURE_STRING = re.compile(
+    rb"(?i)convertto-securestring[ \t]+(?:-string[ \t]+)?(?P<q>[\"'])(?P<value>[^\"'\r\n]{1,256})(?P=q)"
+    rb"[^\r\n|;]{0,80}?-asplaintext"
+)
+
+
+def scan_plaintext_secure_strings(b: bytes, out: list[Candidate]) -> None:
+    """Append SECRET candidates: the literal of ``ConvertTo-SecureString "..." -AsPlainText``."""
+    for m in _PLAIN_TEXT_SECURE_STRING.finditer(b):
+        if plausible_secret(m.group("value"), True, False):
+            out.append((m.start("value"), m.end("value"), "SECRET"))

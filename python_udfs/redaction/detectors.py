@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import bisect
 
-from .addresses import scan_emails, scan_ipv6
+from .addresses import scan_emails, scan_ipv6, scan_obfuscated_emails
 from .assignments import scan_assignments
+from .context import CodeMap
 from .entities import PRIORITY, Candidate, Finding
+from .networks import is_personal_ip
 from .numbers import scan_ibans, scan_numbers
 from .tokens import scan_aws_keys, scan_github_tokens, scan_jwts, scan_private_keys, scan_slack_tokens
 
@@ -63,6 +65,7 @@ def find_pii(text: str) -> list[Finding]:
         scan_aws_keys(b, cands)
     if b"@" in b:
         scan_emails(text, b, cands)
+    scan_obfuscated_emails(b, cands)
     if b":" in b:
         scan_ipv6(b, cands)
     scan_ibans(b, cands)
@@ -71,4 +74,32 @@ def find_pii(text: str) -> list[Finding]:
         scan_assignments(b, cands)
     if not cands:
         return []
+    if any(t == "IP_ADDRESS" for _, _, t in cands):
+        cands = _personal_ips_only(text, cands)
     return _resolve(cands)
+
+
+# Inside code an IPv6 address needs three groups: "a::b" is a C++ scope, "[1::3]" a slice.
+_MIN_V6_GROUPS_IN_CODE = 3
+
+
+def _personal_ips_only(text: str, cands: list[Candidate]) -> list[Candidate]:
+    """`cands` without IP addresses that are no person's: non-public ranges, network blocks, code.
+
+    Inside markdown code (fences, inline spans) a dotted quad is a version, an OID or an example,
+    and an IPv6 candidate must have at least `_MIN_V6_GROUPS_IN_CODE` groups.
+    """
+    code = CodeMap(text)
+    kept: list[Candidate] = []
+    for c in cands:
+        s, e, t = c
+        if t == "IP_ADDRESS":
+            value = text[s:e]
+            if not is_personal_ip(value):
+                continue
+            if code.in_code(s):
+                groups = sum(1 for g in value.split("/")[0].split(":") if g)
+                if ":" not in value or groups < _MIN_V6_GROUPS_IN_CODE:
+                    continue
+        kept.append(c)
+    return kept

@@ -11,6 +11,7 @@ import string
 
 import phonenumbers
 
+from .context import Numbering, among_figures, phone_wording_before
 from .entities import Candidate
 
 # --------------------------------------------------------------------------------------------
@@ -22,11 +23,6 @@ OCTET = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(
     rb"(?<![0-9A-Za-z_.])" + OCTET + rb"(?:\." + OCTET + rb"){3}(?:/(?:3[0-2]|[12]?[0-9]))?"
     rb"(?![0-9A-Za-z_]|\.[0-9])"
-)
-_VERSION_CONTEXT = re.compile(
-    r"(?i)(?:(?:version|\bver|\bv|\brelease|\bbuild|\brev|\brevision|\bupdate)(?:[ \t]+(?:is|of|number))?"
-    r"|§|^[ \t>]*#{1,6})[ \t:=\'\"(\[>]*\Z",
-    re.MULTILINE,
 )
 # Before the number, not glued to a word or to another number by . - / + :, and not the next
 # group of a longer space-separated sequence (the tail of an IBAN, a table row).
@@ -123,17 +119,33 @@ def _phone_national_ok(raw: str) -> bool:
     seps = _PHONE_SEPS.findall(raw.lstrip("("))
     if len(set(seps[1:])) > 1 or (seps[1:] and seps[0] != seps[1] and seps[0].strip() not in ("/", ")")):
         return False
+    # The first group is the trunk and area code as the region writes it, or 3+ digits of it
+    # ("020 7946 0958", "0151/24366734"; not "07 024 000365", the output of a format string).
+    first_group = re.sub(r"[^0-9]", "", _PHONE_SEPS.split(raw.lstrip("("), 1)[0])
     for region in _NATIONAL_REGIONS:
         try:
-            if phonenumbers.is_valid_number(phonenumbers.parse(raw, region)):
-                return True
+            number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             continue
+        if phonenumbers.is_valid_number(number):
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            area = re.sub(r"[^0-9]", "", _PHONE_SEPS.split(national.lstrip("("), 1)[0])
+            if first_group == area or (
+                len(first_group) >= 3 and (area.startswith(first_group) or first_group.startswith(area))
+            ):
+                return True  # "0151/24366734": a mobile prefix written without the subscriber's first digit
     return False
 
 
-def _ipv4_ok(text: str, b: bytes, start: int, end: int) -> bool:
-    """An IPv4 match that is no version number: not version-shaped, no version word before it."""
+def _phone_nanp_ok(text: str, m: re.Match[bytes]) -> bool:
+    """A NANP-shaped number with dots or spaces only (``425.555.0123``) needs phone wording before it."""
+    if b"(" in m.group() or b"-" in m.group():
+        return True
+    return phone_wording_before(text, m.start())
+
+
+def _ipv4_ok(numbering: Numbering, b: bytes, start: int, end: int) -> bool:
+    """An IPv4 match that is no version or section number (by its shape or its context)."""
     addr = b[start:end].split(b"/")[0]
     octets = addr.split(b".")
     if octets[0] == b"0":
@@ -142,13 +154,13 @@ def _ipv4_ok(text: str, b: bytes, start: int, end: int) -> bool:
         return False
     if all(len(o) == 1 for o in octets) and octets.count(b"0") >= 2:  # 1.0.0.1, 2.0.0.5
         return False
-    line_start = b.rfind(b"\n", max(0, start - 48), start) + 1
-    return _VERSION_CONTEXT.search(text, max(line_start, start - 48), start) is None
+    return not numbering.numbers(start, end)
 
 
 def scan_numbers(text: str, b: bytes, out: list[Candidate]) -> None:
     """Append IPv4, US_SSN, PHONE and CREDIT_CARD candidates found inside runs of digit-ish bytes."""
     n = len(b)
+    numbering = Numbering(text)
     for run in _NUM_RUN.finditer(b):
         rs, re_ = run.span()
         seg = run.group()
@@ -156,7 +168,7 @@ def scan_numbers(text: str, b: bytes, out: list[Candidate]) -> None:
         ws, we = max(0, rs - 2), min(n, re_ + 2)
         if seg.count(b".") >= 3:
             for m in _IPV4.finditer(b, ws, we):
-                if _ipv4_ok(text, b, m.start(), m.end()):
+                if _ipv4_ok(numbering, b, m.start(), m.end()):
                     out.append((m.start(), m.end(), "IP_ADDRESS"))
         if n_digits < 8:  # every other shape has at least 8 digits (+CC and 7)
             continue
@@ -165,19 +177,20 @@ def scan_numbers(text: str, b: bytes, out: list[Candidate]) -> None:
                 out.append((m.start(), m.end(), "US_SSN"))
             if b"0" in seg:
                 for m in _PHONE_NATIONAL.finditer(b, ws, we):
-                    if _phone_national_ok(m.group().decode("ascii")):
+                    if _phone_national_ok(m.group().decode("ascii")) and not among_figures(text, *m.span()):
                         out.append((m.start(), m.end(), "PHONE"))
         if n_digits >= 10:
             for m in _PHONE_NANP.finditer(b, ws, we):
-                out.append((m.start(), m.end(), "PHONE"))
+                if _phone_nanp_ok(text, m) and not among_figures(text, *m.span()):
+                    out.append((m.start(), m.end(), "PHONE"))
         if n_digits >= 13:
             for m in _CARD.finditer(b, ws, we):
                 if _card_ok(m.group().decode("ascii")):
                     out.append((m.start(), m.end(), "CREDIT_CARD"))
         if rs > 0 and b[rs - 1] == 43:  # '+' right before the run
-            m = _PHONE_INTL.match(b, rs - 1, we)
-            if m and _phone_intl_ok(m.group().decode("ascii")):
-                out.append((m.start(), m.end(), "PHONE"))
+            intl = _PHONE_INTL.match(b, rs - 1, we)
+            if intl and _phone_intl_ok(intl.group().decode("ascii")):
+                out.append((intl.start(), intl.end(), "PHONE"))
 
 
 # --------------------------------------------------------------------------------------------

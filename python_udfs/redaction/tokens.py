@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .charsets import ALNUM, B64URL, WORD, word_at
+from .charsets import ALNUM, B64URL, WORD, match_end, word_at
 from .entities import Candidate
 
 _UPPER_ALNUM_RUN = re.compile(rb"[A-Z0-9]*")
@@ -32,7 +32,7 @@ def _token_hits(b: bytes, prefix: bytes, run: re.Pattern[bytes], before: frozens
         if p > 0 and b[p - 1] in before:
             pos = p + 1
             continue
-        end = run.match(b, p + len(prefix)).end()
+        end = match_end(run, b, p + len(prefix))
         yield p, end
         pos = max(end, p + 1)
 
@@ -61,12 +61,11 @@ def scan_jwts(b: bytes, out: list[Candidate]) -> None:
         p = b.find(b"eyJ", pos)
         if p < 0:
             return
-        m = _B64URL_JWT.match(b, p)
-        pos = max(m.end(), p + 3)
+        end = match_end(_B64URL_JWT, b, p)
+        pos = max(end, p + 3)
         if p > 0 and b[p - 1] in B64URL:
             continue
-        parts = m.group().split(b".")
-        end = m.end()
+        parts = b[p:end].split(b".")
         if len(parts) == 4 and parts[3] == b"":  # a full stop after the token
             parts, end = parts[:3], end - 1
         if len(parts) != 3 or len(parts[0]) < 10 or len(parts[1]) < 2 or len(parts[0]) > 4096:
@@ -130,7 +129,7 @@ def scan_private_keys(b: bytes, out: list[Candidate]) -> None:
                 if footer:
                     end = footer.end()
         if end < 0:  # no END line: the header and the key lines after it
-            end = _KEY_BODY.match(b, header.end()).end()
+            end = match_end(_KEY_BODY, b, header.end())
             while end > header.end() and b[end - 1] in b" \t\r\n":
                 end -= 1
         out.append((p, end, "PRIVATE_KEY"))

@@ -19,7 +19,7 @@ from conftest import DbtProject
 pytestmark = pytest.mark.integration
 
 CONTACTS = "contacts.md"
-VALUES = {"EMAIL": "lena.okafor@example.org", "PHONE": "+44 20 7946 0958", "IP_ADDRESS": "203.0.113.42"}
+VALUES = {"EMAIL": "lena.okafor@example.org", "PHONE": "+44 20 7946 0958", "IP_ADDRESS": "81.2.69.142"}
 FILES = {
     CONTACTS: (
         "# Supplier contacts\n\n"

@@ -64,7 +64,7 @@ def conn():
 
 def chunks_sql(conn, text: str | None, file_type: str | None, method: str, max_tokens: int, overlap: int | None):
     return conn.execute(
-        "select docvec_chunk(?, ?, ?, ?, ?, null)", [text, file_type, method, max_tokens, overlap]
+        "select docvec_chunk(?, ?, ?, ?, ?, 0, null)", [text, file_type, method, max_tokens, overlap]
     ).fetchone()[0]
 
 
@@ -100,9 +100,7 @@ def test_extensions_not_loaded_without_configure() -> None:
         )
         assert not any(loaded.values())
         plugin.load_extensions(fresh, ("fts",))
-        (fts_loaded,) = fresh.execute(
-            "select loaded from duckdb_extensions() where extension_name = 'fts'"
-        ).fetchone()
+        (fts_loaded,) = fresh.execute("select loaded from duckdb_extensions() where extension_name = 'fts'").fetchone()
         assert fts_loaded
 
 
@@ -156,7 +154,7 @@ def test_chunk_offsets_match_duckdb_substring(conn, max_tokens: int, overlap: in
         """
         with doc as (select ?::varchar as text),
         pieces as (
-            select text, unnest(docvec_chunk(text, 'text', 'recursive', ?, ?, null), recursive := true)
+            select text, unnest(docvec_chunk(text, 'text', 'recursive', ?, ?, 0, null), recursive := true)
             from doc
         )
         select chunk_index, start_char, end_char, chunk_text, n_tokens,
@@ -210,7 +208,7 @@ def test_chunk_over_a_table_of_documents(conn) -> None:
             from docs left join (
                 select
                     id as cid,
-                    unnest(docvec_chunk(text, file_type, 'markdown_sections', 64, 8, null), recursive := true)
+                    unnest(docvec_chunk(text, file_type, 'markdown_sections', 64, 8, 0, null), recursive := true)
                 from docs
             ) c on c.cid = docs.id
             group by id order by id
@@ -222,7 +220,7 @@ def test_chunk_over_a_table_of_documents(conn) -> None:
     bad = conn.execute(
         """
         select count(*) from (
-            select text, unnest(docvec_chunk(text, file_type, 'markdown_sections', 64, 8, null), recursive := true)
+            select text, unnest(docvec_chunk(text, file_type, 'markdown_sections', 64, 8, 0, null), recursive := true)
             from docs
         ) where chunk_text <> substring(text, start_char + 1, end_char - start_char) or n_tokens > 64
         """
@@ -236,7 +234,7 @@ def test_chunk_invalid_arguments_raise_a_clear_error(conn) -> None:
     with pytest.raises(duckdb.Error, match="overlap_tokens"):
         chunks_sql(conn, "text", "text", "recursive", 16, 16)
     with pytest.raises(duckdb.Error, match="tokenizer.json"):
-        conn.execute("select docvec_chunk('x', 'text', 'recursive', 64, 0, '/no/such/model')").fetchall()
+        conn.execute("select docvec_chunk('x', 'text', 'recursive', 64, 0, 0, '/no/such/model')").fetchall()
 
 
 def test_clean_then_chunk_pipeline(conn) -> None:
@@ -323,12 +321,12 @@ def test_clean_in_sql(conn) -> None:
 # ---------------------------------------------------------------------------------------------
 # docvec_pii, docvec_find_pii
 # ---------------------------------------------------------------------------------------------
-PII_TEXT = "Mail jane.doe@example.com or ssh to 10.1.2.3."
+PII_TEXT = "Mail jane.doe@example.com or ssh to 81.2.6.3."
 
 
 def test_pii_modes_in_sql(conn) -> None:
     rows = conn.execute(
-        "select m, docvec_pii(?, m) from (values ('redact'), ('flag'), ('off')) t(m) order by m", [PII_TEXT]
+        "select m, docvec_pii(?, m, null) from (values ('redact'), ('flag'), ('off')) t(m) order by m", [PII_TEXT]
     ).fetchall()
     by_mode = dict(rows)
     assert by_mode["redact"] == {
@@ -353,7 +351,7 @@ def test_pii_spans_index_the_output_like_duckdb_substring(conn) -> None:
     rows = conn.execute(
         """
         select m, substring(r.text, f.start_char + 1, f.end_char - f.start_char)
-        from (select m, docvec_pii(?, m) as r from (values ('redact'), ('flag')) t(m))
+        from (select m, docvec_pii(?, m, null) as r from (values ('redact'), ('flag')) t(m))
         cross join unnest(r.findings) as u(f)
         order by m, f.start_char
         """,
@@ -361,25 +359,25 @@ def test_pii_spans_index_the_output_like_duckdb_substring(conn) -> None:
     ).fetchall()
     assert rows == [
         ("flag", "jane.doe@example.com"),
-        ("flag", "10.1.2.3"),
+        ("flag", "81.2.6.3"),
         ("redact", "[EMAIL]"),
         ("redact", "[IP_ADDRESS]"),
     ]
 
 
 def test_pii_null_text_and_invalid_mode(conn) -> None:
-    assert conn.execute("select docvec_pii(null, 'redact'), docvec_find_pii(null)").fetchone() == (None, [])
+    assert conn.execute("select docvec_pii(null, 'redact', null), docvec_find_pii(null, null)").fetchone() == (None, [])
     with pytest.raises(duckdb.Error, match="pii_mode must be one of redact, flag, off"):
-        conn.execute("select docvec_pii(?, 'mask')", [PII_TEXT]).fetchone()
+        conn.execute("select docvec_pii(?, 'mask', null)", [PII_TEXT]).fetchone()
     with pytest.raises(duckdb.Error, match="pii_mode must be one of redact, flag, off"):
-        conn.execute("select docvec_pii(?, null)", [PII_TEXT]).fetchone()
+        conn.execute("select docvec_pii(?, null, null)", [PII_TEXT]).fetchone()
 
 
 def test_find_pii_gives_spans_in_its_input(conn) -> None:
-    (findings,) = conn.execute("select docvec_find_pii(?)", [PII_TEXT]).fetchone()
+    (findings,) = conn.execute("select docvec_find_pii(?, null)", [PII_TEXT]).fetchone()
     assert [(f["entity_type"], PII_TEXT[f["start_char"] : f["end_char"]]) for f in findings] == [
         ("EMAIL", "jane.doe@example.com"),
-        ("IP_ADDRESS", "10.1.2.3"),
+        ("IP_ADDRESS", "81.2.6.3"),
     ]
 
 
@@ -431,7 +429,7 @@ def test_null_inputs_do_not_crash(conn) -> None:
     (file_type, cleaned, count, max_len, chunks, parsed) = conn.execute(
         """
         select docvec_file_type(null), docvec_clean(null), docvec_count_tokens(null, null),
-               docvec_max_seq_length(null), docvec_chunk(null, null, 'recursive', 256, 32, null),
+               docvec_max_seq_length(null), docvec_chunk(null, null, 'recursive', 256, 32, 0, null),
                docvec_parse(null, null, null)
         """
     ).fetchone()
@@ -471,7 +469,7 @@ def test_parse_null_content_with_a_path(conn) -> None:
 def test_nulls_mixed_with_values_in_one_vector(conn) -> None:
     rows = conn.execute(
         """
-        select t, docvec_clean(t), docvec_count_tokens(t, null), len(docvec_chunk(t, null, 'recursive', 64, 0, null))
+        select t, docvec_clean(t), docvec_count_tokens(t, null), len(docvec_chunk(t, null, 'recursive', 64, 0, 0, null))
         from (values ('hello'), (null), ('world wide'), (null)) v(t)
         """
     ).fetchall()
@@ -480,3 +478,19 @@ def test_nulls_mixed_with_values_in_one_vector(conn) -> None:
     assert by_text["hello"] == ("hello", tok.count("hello"), 1)
     assert by_text["world wide"] == ("world wide", tok.count("world wide"), 1)
     assert len(rows) == 4
+
+
+def test_chunk_udf_passes_min_chunk_tokens(conn) -> None:
+    text = "# A\n\n" + "alpha beta gamma delta " * 5 + "\n\n# B\n\nTiny.\n\n# C\n\n" + "epsilon zeta eta theta " * 5
+    (structs,) = conn.execute(
+        "select docvec_chunk(?, 'markdown', 'markdown_sections', 64, 0, 20, null)", [text]
+    ).fetchone()
+    expected = chunk_text(
+        text, load_tokenizer(), method="markdown_sections", max_tokens=64, file_type="markdown", min_chunk_tokens=20
+    )
+    assert [(s["start_char"], s["end_char"], s["section"]) for s in structs] == [
+        (c.start_char, c.end_char, c.section) for c in expected
+    ]
+    assert [s["section"] for s in structs] == ["A", "C"]  # "# B\n\nTiny." joined the section before
+    with pytest.raises(duckdb.Error, match="min_chunk_tokens"):
+        conn.execute("select docvec_chunk('x', 'text', 'recursive', 64, 0, -1, null)").fetchall()
