@@ -49,10 +49,26 @@ class Warehouse:
 
     def build(self, *args: str) -> float:
         """`dbt build`; returns wall seconds and records the build's peak RSS. Raises on failure."""
-        env = dict(os.environ, DOCVEC_DB_PATH=str(self.db_path), DOCVEC_SOURCE_PATH=str(self.source_path),
-                   HF_HUB_OFFLINE="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-        command = [DBT, "build", "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
-                   "--target-path", str(self.workdir / "target"), "--log-path", str(self.workdir / "logs"), *args]
+        env = dict(
+            os.environ,
+            DOCVEC_DB_PATH=str(self.db_path),
+            DOCVEC_SOURCE_PATH=str(self.source_path),
+            HF_HUB_OFFLINE="1",
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        command = [
+            DBT,
+            "build",
+            "--project-dir",
+            str(PROJECT_ROOT),
+            "--profiles-dir",
+            str(PROJECT_ROOT),
+            "--target-path",
+            str(self.workdir / "target"),
+            "--log-path",
+            str(self.workdir / "logs"),
+            *args,
+        ]
         output = self.workdir / "dbt-build-output.txt"
         started = time.perf_counter()
         with output.open("w") as sink:
@@ -72,8 +88,18 @@ class Warehouse:
             return conn.execute(sql).fetchall()
 
     def last_run(self) -> dict[str, object]:
-        columns = ["files_seen", "documents", "chunks", "texts_embedded", "embeddings_reused",
-                   "staging_seconds", "parse_seconds", "redact_seconds", "chunk_seconds", "embed_seconds",
-                   "serve_seconds"]
+        columns = [
+            "files_seen",
+            "documents",
+            "chunks",
+            "texts_embedded",
+            "embeddings_reused",
+            "staging_seconds",
+            "parse_seconds",
+            "redact_seconds",
+            "chunk_seconds",
+            "embed_seconds",
+            "serve_seconds",
+        ]
         row = self.query(f"select {', '.join(columns)} from pipeline_runs order by started_at desc limit 1")[0]
         return dict(zip(columns, row))

@@ -84,8 +84,18 @@ def machine_info() -> dict:
 
     versions = {}
     for name in (
-        "torch", "sentence-transformers", "transformers", "tokenizers", "onnxruntime", "optimum-onnx",
-        "onnx", "duckdb", "pyarrow", "numpy", "langchain-text-splitters", "langchain-core",
+        "torch",
+        "sentence-transformers",
+        "transformers",
+        "tokenizers",
+        "onnxruntime",
+        "optimum-onnx",
+        "onnx",
+        "duckdb",
+        "pyarrow",
+        "numpy",
+        "langchain-text-splitters",
+        "langchain-core",
     ):
         try:
             versions[name] = version(name)
@@ -116,7 +126,11 @@ def _ours(tokenizer):
 
     def split(text: str) -> list[str]:
         chunks = chunk_text(
-            text, tokenizer, method="recursive", max_tokens=MAX_TOKENS, overlap_tokens=OVERLAP_TOKENS,
+            text,
+            tokenizer,
+            method="recursive",
+            max_tokens=MAX_TOKENS,
+            overlap_tokens=OVERLAP_TOKENS,
             file_type="markdown",
         )
         return [c.text for c in chunks]
@@ -261,8 +275,13 @@ def main(argv: list[str] | None = None) -> int:
             ["splitter", "docs/s", "MB/s", "chunks", "mean tokens", "max tokens", "chunks > 256 tokens"],
             [
                 [
-                    r["splitter"], r["docs_per_s"], r["mb_per_s"], r["chunks"],
-                    r["mean_tokens"], r["max_tokens"], r["over_limit"],
+                    r["splitter"],
+                    r["docs_per_s"],
+                    r["mb_per_s"],
+                    r["chunks"],
+                    r["mean_tokens"],
+                    r["max_tokens"],
+                    r["over_limit"],
                 ]
                 for r in results
             ],

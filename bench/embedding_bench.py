@@ -47,8 +47,7 @@ from bench.chunking_bench import command_line, load_documents, machine_info, mar
 
 SCIFACT = PROJECT_ROOT.parent / "shared" / "datasets" / "scifact"
 PENDING_SQL = (
-    "select text_sha256, min(chunk_text) as chunk_text from docvec_chunks "
-    "group by text_sha256 order by text_sha256"
+    "select text_sha256, min(chunk_text) as chunk_text from docvec_chunks group by text_sha256 order by text_sha256"
 )
 # The same pending texts, read shortest first (one global length sort instead of per READ_STEP).
 PENDING_SQL_BY_LENGTH = (
@@ -92,9 +91,7 @@ def token_counts(texts: list[str], max_length: int = 256) -> np.ndarray:
     return np.minimum(counts, max_length)
 
 
-def padded_tokens(
-    texts: list[str], counts: np.ndarray, batch_size: int, step: int | None, by: str = "chars"
-) -> int:
+def padded_tokens(texts: list[str], counts: np.ndarray, batch_size: int, step: int | None, by: str = "chars") -> int:
     """Token positions computed (padding included) when `texts` are embedded `step` texts at a
     time (None: all at once), each step cut into batches after sorting its texts by character
     length (`by="chars"`, what sentence-transformers' encode() does) or by token count
@@ -387,12 +384,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=2000, help="chunk texts to embed (default 2000)")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved repetitions; the best run counts")
     parser.add_argument("--backends", default="torch,onnx,onnx-int8")
-    parser.add_argument("--scifact-docs", type=int, default=1500,
-                        help="SciFact corpus size: relevant docs of the queries + seeded distractors (0: all 5183)")
+    parser.add_argument(
+        "--scifact-docs",
+        type=int,
+        default=1500,
+        help="SciFact corpus size: relevant docs of the queries + seeded distractors (0: all 5183)",
+    )
     parser.add_argument("--scifact-queries", type=int, default=300, help="seeded subset of train queries (0: all)")
     parser.add_argument("--skip-scifact", action="store_true")
-    parser.add_argument("--experiments", type=int, default=0, metavar="N",
-                        help="also time hot-path variants on N texts (READ_STEP, length order, 1 thread)")
+    parser.add_argument(
+        "--experiments",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time hot-path variants on N texts (READ_STEP, length order, 1 thread)",
+    )
     parser.add_argument("--out", default="bench/results/embedding.json")
     args = parser.parse_args(argv)
 
@@ -445,16 +451,36 @@ def main(argv: list[str] | None = None) -> int:
             label: round(tokens / padded_tokens(texts, counts, batch, step, by), 4)
             for label, batch, step, by in [
                 ("plain: one encode(), batch 32, char-length sort", 32, None, "chars"),
-                (f"docvec before: READ_STEP {READ_STEP}, batch {DEFAULT_BATCH_SIZE}, char-length sort",
-                 DEFAULT_BATCH_SIZE, READ_STEP, "chars"),
-                (f"docvec before: READ_STEP 4096, batch {DEFAULT_BATCH_SIZE}, char-length sort",
-                 DEFAULT_BATCH_SIZE, 4096, "chars"),
-                (f"docvec before: global length sort, batch {DEFAULT_BATCH_SIZE}, char-length sort",
-                 DEFAULT_BATCH_SIZE, None, "chars"),
-                (f"docvec now: READ_STEP {READ_STEP}, batch {DEFAULT_BATCH_SIZE}, token-count sort",
-                 DEFAULT_BATCH_SIZE, READ_STEP, "tokens"),
-                (f"docvec now: READ_STEP 4096, batch {DEFAULT_BATCH_SIZE}, token-count sort",
-                 DEFAULT_BATCH_SIZE, 4096, "tokens"),
+                (
+                    f"docvec before: READ_STEP {READ_STEP}, batch {DEFAULT_BATCH_SIZE}, char-length sort",
+                    DEFAULT_BATCH_SIZE,
+                    READ_STEP,
+                    "chars",
+                ),
+                (
+                    f"docvec before: READ_STEP 4096, batch {DEFAULT_BATCH_SIZE}, char-length sort",
+                    DEFAULT_BATCH_SIZE,
+                    4096,
+                    "chars",
+                ),
+                (
+                    f"docvec before: global length sort, batch {DEFAULT_BATCH_SIZE}, char-length sort",
+                    DEFAULT_BATCH_SIZE,
+                    None,
+                    "chars",
+                ),
+                (
+                    f"docvec now: READ_STEP {READ_STEP}, batch {DEFAULT_BATCH_SIZE}, token-count sort",
+                    DEFAULT_BATCH_SIZE,
+                    READ_STEP,
+                    "tokens",
+                ),
+                (
+                    f"docvec now: READ_STEP 4096, batch {DEFAULT_BATCH_SIZE}, token-count sort",
+                    DEFAULT_BATCH_SIZE,
+                    4096,
+                    "tokens",
+                ),
                 (f"docvec now: READ_STEP {READ_STEP}, batch 32, token-count sort", 32, READ_STEP, "tokens"),
             ]
         },
@@ -506,59 +532,82 @@ def print_report(report: dict, backends: list[str]) -> None:
     settings = report["settings"]
     cpu = report["cpu"]
     base = cpu["plain"]
-    rows = [[
-        "(a) plain `SentenceTransformer(path).encode(texts)`", base["texts_per_s"], base["tokens_per_s"],
-        base["texts_per_cpu_s"], "1.00", "1.00", "—",
-    ]]
+    rows = [
+        [
+            "(a) plain `SentenceTransformer(path).encode(texts)`",
+            base["texts_per_s"],
+            base["tokens_per_s"],
+            base["texts_per_cpu_s"],
+            "1.00",
+            "1.00",
+            "—",
+        ]
+    ]
     for name in [n for n in cpu if n != "plain"]:
         r = cpu[name]
         cos = report.get("cosine_to_torch", {}).get(name, {}).get("mean", 1.0 if name == "torch" else "")
-        rows.append([
-            f"(b) docvec `embedding_batches`, {name}", r["texts_per_s"], r["tokens_per_s"], r["texts_per_cpu_s"],
-            f"{r['ratio_vs_plain']:.2f}", f"{r['cpu_ratio_vs_plain']:.2f}", cos,
-        ])
+        rows.append(
+            [
+                f"(b) docvec `embedding_batches`, {name}",
+                r["texts_per_s"],
+                r["tokens_per_s"],
+                r["texts_per_cpu_s"],
+                f"{r['ratio_vs_plain']:.2f}",
+                f"{r['cpu_ratio_vs_plain']:.2f}",
+                cos,
+            ]
+        )
     print()
     print(
         f"CPU, {settings['n_texts']} chunk texts ({settings['mean_tokens']} tokens on average), "
         f"best of {settings['repeat']}:"
     )
-    print(markdown_table(
-        ["path", "texts/s", "tokens/s", "texts per CPU-s", "vs (a) wall", "vs (a) per CPU-s", "cosine to torch"], rows
-    ))
+    print(
+        markdown_table(
+            ["path", "texts/s", "tokens/s", "texts per CPU-s", "vs (a) wall", "vs (a) per CPU-s", "cosine to torch"],
+            rows,
+        )
+    )
     print()
-    print(markdown_table(
-        ["batching", "real tokens / computed positions"], [[k, v] for k, v in report["padding_efficiency"].items()]
-    ))
+    print(
+        markdown_table(
+            ["batching", "real tokens / computed positions"], [[k, v] for k, v in report["padding_efficiency"].items()]
+        )
+    )
     if isinstance(report.get("cuda"), dict):
         cuda = report["cuda"]
         print()
         print(f"CUDA ({cuda['device']}):")
-        print(markdown_table(
-            ["path", "texts/s"], [[k, v["texts_per_s"]] for k, v in cuda.items() if isinstance(v, dict)]
-        ))
+        print(
+            markdown_table(["path", "texts/s"], [[k, v["texts_per_s"]] for k, v in cuda.items() if isinstance(v, dict)])
+        )
     else:
         print("\nCUDA not available")
     if "experiments" in report:
         print()
         print(f"Hot-path variants ({report['experiments']['n_texts']} texts):")
-        print(markdown_table(
-            ["backend", "variant", "texts/s", "tokens/s"],
-            [
-                [r["backend"], r["variant"], r["texts_per_s"], r["tokens_per_s"]]
-                for r in report["experiments"]["results"]
-            ],
-        ))
+        print(
+            markdown_table(
+                ["backend", "variant", "texts/s", "tokens/s"],
+                [
+                    [r["backend"], r["variant"], r["texts_per_s"], r["tokens_per_s"]]
+                    for r in report["experiments"]["results"]
+                ],
+            )
+        )
     if "scifact" in report:
         sf = report["scifact"]
         print()
         print(f"SciFact nDCG@10 ({sf['queries']} train queries, {sf['documents']} documents):")
-        print(markdown_table(
-            ["backend", "nDCG@10", "Δ vs torch (points)", "docs/s"],
-            [
-                [b, e["ndcg@10"], e.get("delta_points_vs_torch", "—"), e["docs_per_s"]]
-                for b, e in sf["backends"].items()
-            ],
-        ))
+        print(
+            markdown_table(
+                ["backend", "nDCG@10", "Δ vs torch (points)", "docs/s"],
+                [
+                    [b, e["ndcg@10"], e.get("delta_points_vs_torch", "—"), e["docs_per_s"]]
+                    for b, e in sf["backends"].items()
+                ],
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -49,12 +49,21 @@ def slowest_nodes(workdir: Path, n: int = 5) -> list[tuple[str, float]]:
 
 def measured_build(warehouse: Warehouse) -> dict[str, object]:
     seconds = warehouse.build()
-    return {"seconds": seconds, "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
-            "slowest_nodes": slowest_nodes(warehouse.workdir), **warehouse.last_run()}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": warehouse.peak_rss_bytes / 2**20,
+        "slowest_nodes": slowest_nodes(warehouse.workdir),
+        **warehouse.last_run(),
+    }
 
 
-def run(n_files: int, change_fraction: float = 0.01, workdir: Path | None = None,
-        progress: Path | None = None, resume: bool = False) -> dict[str, object]:
+def run(
+    n_files: int,
+    change_fraction: float = 0.01,
+    workdir: Path | None = None,
+    progress: Path | None = None,
+    resume: bool = False,
+) -> dict[str, object]:
     """Full build, no-op rebuild, 1% edit. `workdir` keeps the warehouse (else a temporary folder);
     `progress` is rewritten with the steps measured so far after each build. `resume` reuses the
     warehouse and full build of an earlier run in `workdir`/`progress` (e.g. after a code change,
@@ -119,10 +128,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=300, help="seeded subset size; 0 = whole corpus")
     parser.add_argument("--out", default="bench/results/incremental.json")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="keep the landing copy and warehouse here (default: a temporary folder)")
-    parser.add_argument("--resume", action="store_true",
-                        help="reuse the warehouse and full build of an earlier run (same --workdir and --out)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the landing copy and warehouse here (default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the warehouse and full build of an earlier run (same --workdir and --out)",
+    )
     args = parser.parse_args()
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)

@@ -82,9 +82,7 @@ def docs_site(make_project: Callable[..., DbtProject]) -> Iterator[tuple[str, di
     project.dbt("docs", "generate")
     target = project.workdir / "target"
     manifest = json.loads((target / "manifest.json").read_text())
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(target))
-    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(target)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

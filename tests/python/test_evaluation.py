@@ -161,20 +161,34 @@ def test_settings_are_checked():
 # --------------------------------------------------------------------------------------------
 
 TOPICS = [
-    ("Volcano", "magma", "erupts"), ("Lighthouse", "lantern", "guides ships"),
-    ("Glacier", "ice", "carves valleys"), ("Beehive", "honeycomb", "stores nectar"),
-    ("Windmill", "sails", "grinds grain"), ("Coral reef", "polyps", "shelters fish"),
-    ("Comet", "nucleus", "grows a tail"), ("Cactus", "spines", "stores water"),
-    ("Submarine", "ballast", "dives deep"), ("Violin", "bow", "sings melodies"),
-    ("Bakery", "sourdough", "proofs overnight"), ("Telescope", "mirror", "gathers starlight"),
-    ("Octopus", "tentacles", "changes colour"), ("Desert", "dunes", "shifts with wind"),
-    ("Railway", "sleepers", "carries freight"), ("Orchard", "apple trees", "blossoms in spring"),
-    ("Compass", "needle", "points north"), ("Tornado", "vortex", "lifts roofs"),
-    ("Library", "catalogue", "lends books"), ("Penguin", "feathers", "huddles in winter"),
-    ("Satellite", "solar panels", "orbits earth"), ("Mushroom", "mycelium", "decomposes wood"),
-    ("Canal", "locks", "lifts boats"), ("Thunderstorm", "lightning", "charges clouds"),
-    ("Vineyard", "grapes", "ripens in autumn"), ("Waterfall", "plunge pool", "erodes rock"),
-    ("Bicycle", "derailleur", "shifts gears"), ("Tea garden", "leaves", "is picked by hand"),
+    ("Volcano", "magma", "erupts"),
+    ("Lighthouse", "lantern", "guides ships"),
+    ("Glacier", "ice", "carves valleys"),
+    ("Beehive", "honeycomb", "stores nectar"),
+    ("Windmill", "sails", "grinds grain"),
+    ("Coral reef", "polyps", "shelters fish"),
+    ("Comet", "nucleus", "grows a tail"),
+    ("Cactus", "spines", "stores water"),
+    ("Submarine", "ballast", "dives deep"),
+    ("Violin", "bow", "sings melodies"),
+    ("Bakery", "sourdough", "proofs overnight"),
+    ("Telescope", "mirror", "gathers starlight"),
+    ("Octopus", "tentacles", "changes colour"),
+    ("Desert", "dunes", "shifts with wind"),
+    ("Railway", "sleepers", "carries freight"),
+    ("Orchard", "apple trees", "blossoms in spring"),
+    ("Compass", "needle", "points north"),
+    ("Tornado", "vortex", "lifts roofs"),
+    ("Library", "catalogue", "lends books"),
+    ("Penguin", "feathers", "huddles in winter"),
+    ("Satellite", "solar panels", "orbits earth"),
+    ("Mushroom", "mycelium", "decomposes wood"),
+    ("Canal", "locks", "lifts boats"),
+    ("Thunderstorm", "lightning", "charges clouds"),
+    ("Vineyard", "grapes", "ripens in autumn"),
+    ("Waterfall", "plunge pool", "erodes rock"),
+    ("Bicycle", "derailleur", "shifts gears"),
+    ("Tea garden", "leaves", "is picked by hand"),
 ]
 
 
@@ -183,15 +197,19 @@ def write_tiny_beir(root: Path) -> Path:
     root.mkdir(parents=True)
     with open(root / "corpus.jsonl", "w", encoding="utf-8") as out:
         for i, (title, part, verb) in enumerate(TOPICS):
-            text = (f"The {title.lower()} has a {part} that {verb}. "
-                    f"Visitors often ask how the {part} of the {title.lower()} works.")
+            text = (
+                f"The {title.lower()} has a {part} that {verb}. "
+                f"Visitors often ask how the {part} of the {title.lower()} works."
+            )
             out.write(json.dumps({"_id": f"doc{i}", "title": title, "text": text, "metadata": {}}) + "\n")
         untitled = {"_id": "untitled", "title": "", "text": "A note without a title about kites and string."}
         out.write(json.dumps(untitled) + "\n")
         # an exact copy of doc18: it becomes a duplicate, and a judgment on it counts for doc18
         title, part, verb = TOPICS[18]
-        text = (f"The {title.lower()} has a {part} that {verb}. "
-                f"Visitors often ask how the {part} of the {title.lower()} works.")
+        text = (
+            f"The {title.lower()} has a {part} that {verb}. "
+            f"Visitors often ask how the {part} of the {title.lower()} works."
+        )
         out.write(json.dumps({"_id": "doc18copy", "title": title, "text": text}) + "\n")
         out.write(json.dumps({"_id": "blank", "title": "", "text": "   "}) + "\n")  # skipped: no text
     queries = {
@@ -206,8 +224,16 @@ def write_tiny_beir(root: Path) -> Path:
         for qid, text in queries.items():
             out.write(json.dumps({"_id": qid, "text": text}) + "\n")
     (root / "qrels").mkdir()
-    rows = [("q1", "doc0", 1), ("q2", "doc16", 1), ("q3", "doc7", 1), ("q3", "doc3", 2), ("q3", "doc9", 0),
-            ("q4", "untitled", 1), ("q5", "doc18", 1), ("q5", "doc18copy", 1)]
+    rows = [
+        ("q1", "doc0", 1),
+        ("q2", "doc16", 1),
+        ("q3", "doc7", 1),
+        ("q3", "doc3", 2),
+        ("q3", "doc9", 0),
+        ("q4", "untitled", 1),
+        ("q5", "doc18", 1),
+        ("q5", "doc18copy", 1),
+    ]
     with open(root / "qrels" / "test.tsv", "w", encoding="utf-8") as out:
         out.write("query-id\tcorpus-id\tscore\n")
         for row in rows:
@@ -345,15 +371,25 @@ def test_serving_strategy_ranks_like_search(sample_build):
                     "and strategy_id = ? and rank <= 10 order by rank",
                     [question_id, mode, settings["serving_strategy"]],
                 ).fetchall()
-                theirs = [(hit.chunk_id, hit.document_id) for hit in search(
-                    conn, question, k=10, mode=mode, filters=SearchFilters(groups=tuple(groups)),
-                    weights=(settings["hybrid_vector_weight"], settings["hybrid_keyword_weight"]),
-                    rrf_k=settings["hybrid_rrf_k"], candidates=settings["hybrid_candidates"],
-                )]
+                theirs = [
+                    (hit.chunk_id, hit.document_id)
+                    for hit in search(
+                        conn,
+                        question,
+                        k=10,
+                        mode=mode,
+                        filters=SearchFilters(groups=tuple(groups)),
+                        weights=(settings["hybrid_vector_weight"], settings["hybrid_keyword_weight"]),
+                        rrf_k=settings["hybrid_rrf_k"],
+                        candidates=settings["hybrid_candidates"],
+                    )
+                ]
                 # a ranking stops at the best chunk of its last document: the same documents, same order
                 assert ours == theirs[: len(ours)], (question_id, mode)
                 assert ev.document_ranking(d for _, d in ours) == ev.document_ranking(d for _, d in theirs), (
-                    question_id, mode)
+                    question_id,
+                    mode,
+                )
     finally:
         conn.close()
 
@@ -370,9 +406,13 @@ def test_quality_gates_pass_on_the_sample(sample_build):
             ).fetchone()[0]
             assert value >= threshold + 0.1, (metric, k, value, threshold)  # with margin
     lines = sample_build.build_result.stdout.splitlines()
-    for test in ("evaluation_serving_recall_at_5", "evaluation_serving_ndcg_at_10",
-                 "evaluation_answer_phrases_found", "evaluation_relevant_documents_readable",
-                 "evaluation_golden_questions_resolve"):
+    for test in (
+        "evaluation_serving_recall_at_5",
+        "evaluation_serving_ndcg_at_10",
+        "evaluation_answer_phrases_found",
+        "evaluation_relevant_documents_readable",
+        "evaluation_golden_questions_resolve",
+    ):
         assert any(" PASS " in line and f" {test} " in line for line in lines), test
 
 
@@ -397,9 +437,25 @@ def test_docvec_eval_beir_end_to_end(tmp_path):
     root = write_tiny_beir(tmp_path / "tinybeir")
     db = tmp_path / "out" / "tiny.duckdb"
     result = subprocess.run(
-        [sys.executable, "-m", "docvec.cli", "eval", "--beir", str(root), "--format", "json",
-         "--workdir", str(tmp_path / "work"), "--db", str(db), "--quiet"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "docvec.cli",
+            "eval",
+            "--beir",
+            str(root),
+            "--format",
+            "json",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--db",
+            str(db),
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     report = json.loads(result.stdout)
@@ -409,7 +465,8 @@ def test_docvec_eval_beir_end_to_end(tmp_path):
     metrics = report["metrics"]
     strategies = set(report["chunks"])
     assert {(m["strategy_id"], m["mode"], m["metric"], m["k"]) for m in metrics} == {
-        (s, mode, metric, k) for s in strategies for mode in MODES for metric, k in ev.METRICS}
+        (s, mode, metric, k) for s in strategies for mode in MODES for metric, k in ev.METRICS
+    }
     assert all(0.0 <= m["value"] <= 1.0 for m in metrics)
     assert all(m["n_queries"] == 5 and m["dataset"] == "tinybeir" for m in metrics)
     assert all(n < 100 for n in report["chunks"].values())

@@ -113,12 +113,21 @@ def test_star_with_exclude_and_qualified_star() -> None:
 
 def test_join_resolves_qualified_and_using_columns() -> None:
     upstream_model = model("first", f'select path, body from {DB}."raw_files"', [SOURCE], ("path", "body"))
-    lineage = build_lineage(manifest(upstream_model, model("m", f"""
+    lineage = build_lineage(
+        manifest(
+            upstream_model,
+            model(
+                "m",
+                f"""
         select f.body, path, r.groups
         from {DB}."first" as f
         inner join {DB}."raw_files" as s using (path)
         left join {DB}."rules" as r on f.path glob r.pattern
-    """, ["model.p.first", SOURCE, "seed.p.rules"])))
+    """,
+                ["model.p.first", SOURCE, "seed.p.rules"],
+            ),
+        )
+    )
     assert upstream(lineage, "m", "body") == {ref("first", "body"): COPY}
     # `using (path)`: both sides hold it
     assert upstream(lineage, "m", "path") == {ref("first", "path"): COPY, ref(SOURCE, "path"): COPY}
@@ -210,22 +219,26 @@ def test_unknown_column_is_reported_not_invented() -> None:
 
 def test_external_source_expression_is_mapped_to_the_source() -> None:
     location = "(select unnest(list_files('/data/it''s'), recursive := true))"
-    lineage = build_lineage(manifest(
-        model("m", f"with f as (select * from {location}) select path from f", [SOURCE]),
-        source_relation=location,
-    ))
+    lineage = build_lineage(
+        manifest(
+            model("m", f"with f as (select * from {location}) select path from f", [SOURCE]),
+            source_relation=location,
+        )
+    )
     assert upstream(lineage, "m", "path") == {ref(SOURCE, "path"): COPY}
 
 
 def test_python_model_lineage_comes_from_meta() -> None:
     base = model("chunks", f'select body as text, path from {DB}."raw_files"', [SOURCE], ("text", "path"))
     python = model("vectors", "", ["model.p.chunks"], ("vector", "path", "extra"), language="python")
-    python["config"]["meta"] = {"column_lineage": {
-        "vector": ["chunks.text"],
-        "path": {"from": ["chunks.path"], "kind": "copy"},
-        "model_id": [],
-        "typo": ["chunks.nope"],
-    }}
+    python["config"]["meta"] = {
+        "column_lineage": {
+            "vector": ["chunks.text"],
+            "path": {"from": ["chunks.path"], "kind": "copy"},
+            "model_id": [],
+            "typo": ["chunks.nope"],
+        }
+    }
     lineage = build_lineage(manifest(base, python))
     assert upstream(lineage, "vectors", "vector") == {ref("chunks", "text"): DERIVED}
     assert upstream(lineage, "vectors", "path") == {ref("chunks", "path"): COPY}
@@ -241,14 +254,10 @@ def test_tree_upstream_downstream_and_json() -> None:
     second = model("second", f'select upper(text) as loud from {DB}."first"', ["model.p.first"], ("loud",))
     lineage = build_lineage(manifest(first, second))
     assert lineage_report(lineage, "second.loud") == (
-        "second.loud\n"
-        "└─ first.text  [derived]\n"
-        "   └─ source raw.files.body  [copy]"
+        "second.loud\n└─ first.text  [derived]\n   └─ source raw.files.body  [copy]"
     )
     assert lineage_report(lineage, "raw.files.body", direction="downstream") == (
-        "source raw.files.body\n"
-        "└─ first.text  [copy]\n"
-        "   └─ second.loud  [derived]"
+        "source raw.files.body\n└─ first.text  [copy]\n   └─ second.loud  [derived]"
     )
     payload = json.loads(lineage_report(lineage, "second.loud", fmt="json"))
     assert payload["roots"] == ["source raw.files.body"]
@@ -292,8 +301,13 @@ def test_file_reads_outside_sources_are_found() -> None:
         model("bytes_no_source", f'select docvec_read_file(path, 10) as b from {DB}."first"', ["model.p.first"]),
         model("bytes_of_source", f'select docvec_read_file(path, 10) as b from {DB}."raw_files"', [SOURCE]),
         model("first", f'select path from {DB}."raw_files"', [SOURCE]),
-        model("python", "", ["model.p.first"], language="python",
-              raw_code="def model(dbt, session):\n    return session.sql(\"select * from read_parquet('x')\")\n"),
+        model(
+            "python",
+            "",
+            ["model.p.first"],
+            language="python",
+            raw_code="def model(dbt, session):\n    return session.sql(\"select * from read_parquet('x')\")\n",
+        ),
     )
     assert direct_file_reads(reads) == [
         "by_function reads files directly: read_csv('/tmp/q.csv')",
@@ -330,6 +344,7 @@ def project_lineage(compiled: dict[str, Any]) -> ColumnLineage:
 
 def path_to(lineage: ColumnLineage, start: ColumnRef, goal: ColumnRef) -> list[ColumnRef]:
     """The first upstream path from start to goal (depth first), or []."""
+
     def walk(current: ColumnRef, trail: list[ColumnRef]) -> list[ColumnRef]:
         if current == goal:
             return trail + [current]
@@ -339,6 +354,7 @@ def path_to(lineage: ColumnLineage, start: ColumnRef, goal: ColumnRef) -> list[C
                 if found:
                     return found
         return []
+
     return walk(start, [])
 
 
@@ -378,8 +394,11 @@ def test_lineage_has_no_gaps_from_landing_to_search_index(compiled: dict[str, An
     for unique_id, exposure in compiled["exposures"].items():
         assert "model.docvec.search_index" in exposure["depends_on"]["nodes"], unique_id
         assert landing in upstream_nodes(compiled, unique_id), unique_id
-    pipeline = [k for k, n in compiled["nodes"].items() if n["resource_type"] == "model"
-                and not k.startswith(("model.docvec.eval", "model.docvec.retrieval"))]
+    pipeline = [
+        k
+        for k, n in compiled["nodes"].items()
+        if n["resource_type"] == "model" and not k.startswith(("model.docvec.eval", "model.docvec.retrieval"))
+    ]
     assert len(pipeline) >= 13
     assert all(landing in upstream_nodes(compiled, k) for k in pipeline)
 
@@ -398,8 +417,21 @@ def test_cli_prints_the_tree_and_json(manifest_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert out.startswith("search_index.chunk_text\n└─ chunks.chunk_text  [copy]")
     assert "source landing.documents.file_path  [derived]" in out
-    assert cli.main(["lineage", "landing.documents.file_path", "--direction", "downstream",
-                     "--format", "json", "--manifest", str(manifest_path)]) == 0
+    assert (
+        cli.main(
+            [
+                "lineage",
+                "landing.documents.file_path",
+                "--direction",
+                "downstream",
+                "--format",
+                "json",
+                "--manifest",
+                str(manifest_path),
+            ]
+        )
+        == 0
+    )
     payload = json.loads(capsys.readouterr().out)
     assert payload["direction"] == "downstream"
     assert payload["tree"]["children"][0]["column"] == "content"

@@ -36,8 +36,14 @@ def conn(sample_build: DbtProject):
 @pytest.mark.parametrize("exact", [False, True])
 @pytest.mark.parametrize("mode", MODES)
 def test_answers_rank_first_for_a_reader_of_the_document(conn, mode: str, exact: bool) -> None:
-    hits = search(conn, "What pH range does the Millbrook farm keep its grow beds at?", k=5, mode=mode,
-                  filters=SearchFilters(groups=("staff", "public")), exact=exact)
+    hits = search(
+        conn,
+        "What pH range does the Millbrook farm keep its grow beds at?",
+        k=5,
+        mode=mode,
+        filters=SearchFilters(groups=("staff", "public")),
+        exact=exact,
+    )
     assert "handbook/farm_operations.md" in [h.source_path for h in hits[:3]]
     for hit in hits:
         assert hit.chunk_text and hit.start_char < hit.end_char
@@ -95,9 +101,7 @@ def plan(conn, sql: str, params: list) -> str:
 
 
 def test_the_build_creates_the_hnsw_index(conn) -> None:
-    rows = conn.execute(
-        "select index_name, sql from duckdb_indexes() where table_name = 'search_index'"
-    ).fetchall()
+    rows = conn.execute("select index_name, sql from duckdb_indexes() where table_name = 'search_index'").fetchall()
     assert [name for name, _ in rows] == ["search_index_hnsw"]
     assert "USING HNSW (embedding)" in rows[0][1]
     assert vector_index_name(conn) == "search_index_hnsw"
@@ -115,7 +119,8 @@ def test_indexed_vector_search_uses_the_hnsw_scan_and_exact_does_not(conn, quest
 @pytest.mark.parametrize("groups", [("public",), ("staff",), ("public", "staff"), ("hr",)])
 def test_indexed_results_only_hold_permitted_chunks(conn, question_vectors, groups: tuple[str, ...]) -> None:
     readable = {
-        chunk_id for (chunk_id,) in conn.execute(
+        chunk_id
+        for (chunk_id,) in conn.execute(
             "select chunk_id from search_index where list_has_any(access_groups, ?::varchar[])", [list(groups)]
         ).fetchall()
     }
@@ -170,8 +175,13 @@ def test_filters_on_path_type_and_metadata(conn) -> None:
         "select json_extract_string(metadata, '$.category') from search_index"
         " where source_path = 'records/faq.json' limit 1"
     ).fetchone()[0]
-    by_meta = search(conn, "produce box", k=10, mode="hybrid",
-                     filters=SearchFilters(groups=("public",), metadata=(("category", category),)))
+    by_meta = search(
+        conn,
+        "produce box",
+        k=10,
+        mode="hybrid",
+        filters=SearchFilters(groups=("public",), metadata=(("category", category),)),
+    )
     assert by_meta and all(h.source_path == "records/faq.json" for h in by_meta)
 
 
@@ -202,13 +212,19 @@ def test_hostile_queries_are_data_not_sql(conn) -> None:
 
 def run_cli(project: DbtProject, *args: str) -> subprocess.CompletedProcess[str]:
     docvec = str(Path(DBT).with_name("docvec"))
-    return subprocess.run([docvec, "search", *args, "--db", str(project.db_path)], capture_output=True,
-                          text=True, env=project.env(), timeout=300)
+    return subprocess.run(
+        [docvec, "search", *args, "--db", str(project.db_path)],
+        capture_output=True,
+        text=True,
+        env=project.env(),
+        timeout=300,
+    )
 
 
 def test_cli_json_and_table(sample_build: DbtProject) -> None:
-    result = run_cli(sample_build, "When is the Copperfield glasshouse open to drop-in visitors?", "--k", "3",
-                     "--format", "json")
+    result = run_cli(
+        sample_build, "When is the Copperfield glasshouse open to drop-in visitors?", "--k", "3", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert len(hits) == 3 and hits[0]["source_path"] == "web/visit.html"
@@ -228,8 +244,9 @@ def test_cli_rejects_bad_input_with_a_message(sample_build: DbtProject) -> None:
 def test_cli_hybrid_weights(sample_build: DbtProject) -> None:
     query = "How many trout died in the August 2023 chiller failure?"
     vector = run_cli(sample_build, query, "--mode", "vector", "--k", "5", "--format", "json")
-    only_vector = run_cli(sample_build, query, "--mode", "hybrid", "--keyword-weight", "0", "--k", "5",
-                          "--format", "json")
+    only_vector = run_cli(
+        sample_build, query, "--mode", "hybrid", "--keyword-weight", "0", "--k", "5", "--format", "json"
+    )
     assert vector.returncode == only_vector.returncode == 0, only_vector.stderr
     assert [h["chunk_id"] for h in json.loads(only_vector.stdout)] == [h["chunk_id"] for h in json.loads(vector.stdout)]
 
@@ -318,7 +335,8 @@ def test_search_macro_returns_the_python_ranking(macro_project: DbtProject) -> N
                     if groups == ["public"]:
                         paths = conn.execute(
                             "select source_path from search_index where list_contains(?::varchar[], chunk_id)",
-                            [found[(query, mode)]]).fetchall()
+                            [found[(query, mode)]],
+                        ).fetchall()
                         assert not any(path.startswith("hr/") for (path,) in paths)
 
 
@@ -336,8 +354,11 @@ def test_search_macro_treats_hostile_queries_as_data(macro_project: DbtProject) 
     keyword = run_operation(macro_project, "docvec_test_search_many", {"queries": strings, "modes": ["keyword"]})
     assert len(logged_ids(keyword.stdout)) == len(set(strings))
     sampled = injections + random.Random(0).sample(strings, 25)
-    other = run_operation(macro_project, "docvec_test_search_many",
-                          {"queries": sampled, "modes": ["vector", "hybrid"], "with_prefix": True})
+    other = run_operation(
+        macro_project,
+        "docvec_test_search_many",
+        {"queries": sampled, "modes": ["vector", "hybrid"], "with_prefix": True},
+    )
     assert len(logged_ids(other.stdout)) == 2 * len(set(sampled))
     # The query is echoed in the log; a rendered template would log the bare line "jinja ran".
     assert not re.search(r"\d\d:\d\d:\d\d\s+jinja ran\s*$", keyword.stdout + other.stdout, re.MULTILINE)
