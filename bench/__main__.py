@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("bench.incremental_bench", ["--files", "0"], ["--files", "60"]),
     ("bench.embedding_bench", [], ["--n", "300"]),
     ("bench.chunking_bench", [], []),
+    ("bench.chunk_quality", [], ["--powershell-docs", "60"]),
     ("bench.pii_eval", [], []),
     ("bench.eval_scifact", [], ["--max-queries", "50"]),
     ("bench.latency_bench", [], ["--quick"]),

@@ -22,7 +22,8 @@ pending as (
         file_type,
         method,
         max_tokens,
-        overlap_tokens
+        overlap_tokens,
+        min_chunk_tokens
     from requests
     {%- if is_incremental() %}
         where split_key not in (select cached.split_key from {{ this }} as cached)
@@ -39,6 +40,7 @@ split as (
             method,
             max_tokens,
             overlap_tokens,
+            min_chunk_tokens,
             {{ sql_literal(embedding_model_path()) }}
         ) as pieces,
         {{ sql_literal(invocation_id) }} as invocation_id,

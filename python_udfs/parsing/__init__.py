@@ -27,7 +27,9 @@ Modules, one concern each: ``results`` (records, results, options, reasons, erro
 (size limits, adjustable as ``limits.NAME``), ``encoding`` (``decode_text``, ``decode_bytes``),
 ``encoding_detection`` and ``text_plausibility`` (detection of legacy encodings), ``common`` and
 ``metadata`` (helpers shared by the parsers), one module per format (``markdown``, ``text``,
-``html``, ``pdf``, ``json_records``) and ``dispatch`` (``detect_file_type``, ``parse_document``).
+``html``, ``pdf``, ``json_records``), the page furniture the HTML and Markdown parsers drop
+(``boilerplate``, ``html_boilerplate``, ``markdown_boilerplate``: in-page tables of contents,
+hidden copies of the title, terminal markup) and ``dispatch`` (``detect_file_type``, ``parse_document``).
 """
 
 from __future__ import annotations

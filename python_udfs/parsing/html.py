@@ -1,6 +1,7 @@
 """HTML: visible text only, one line per block element and a blank line between paragraphs.
 
-Scripts, styles, navigation, comments and ``hidden`` elements are removed. The title comes from
+Scripts, styles, navigation, comments and ``hidden`` elements are removed, and so are in-page
+tables of contents and hidden copies of the title (``html_boilerplate``). The title comes from
 ``<title>`` or the first ``<h1>``; ``<html lang>`` becomes ``html_lang`` metadata.
 """
 
@@ -16,6 +17,7 @@ from bs4.element import NavigableString, PreformattedString, Tag
 
 from .common import is_blank, single_document
 from .encoding import DecodedText, decode_declared
+from .html_boilerplate import remove_boilerplate
 from .results import ParseOptions, ParseResult, Rejected
 from .titles import looks_like_title, normalise_title, strip_site_affix
 
@@ -233,7 +235,8 @@ def _html_title(soup: BeautifulSoup) -> str | None:
 
 
 def parse_html(content: bytes, options: ParseOptions) -> ParseResult:
-    """HTML: visible text, title from ``<title>`` or the first ``<h1>``, ``html_lang``."""
+    """HTML: visible text without tables of contents or repeated titles; title from ``<title>``
+    or the first ``<h1>``; ``html_lang``."""
     decoded = _decode_html(content)
     html = decoded.text
     if is_blank(html):
@@ -244,4 +247,5 @@ def parse_html(content: bytes, options: ParseOptions) -> ParseResult:
     html_tag = soup.find("html")
     if isinstance(html_tag, Tag) and isinstance(lang := html_tag.get("lang"), str) and lang.strip():
         metadata["html_lang"] = lang.strip()
+    remove_boilerplate(soup, title, hidden=_is_invisible)
     return single_document(_visible_text(soup), title, metadata, "HTML has no visible text")

@@ -529,7 +529,7 @@ def test_sibling_and_deeper_headings_reset_the_path() -> None:
 
 def test_heading_titles_are_normalised() -> None:
     text = "#    Spaced    title   ##\n\nx\n\n##\n\ny\n\n# *Emphasis* and `code`\n"
-    paths = [s for _, _, s in markdown_sections(text)]
+    paths = [s or "" for _, _, s in markdown_sections(text)]
     assert paths[0] == "Spaced title"
     assert paths[1] == "Spaced title > (untitled h2)"
     assert "Emphasis" in paths[2] and "code" in paths[2]
@@ -670,11 +670,13 @@ GOLDEN_CORPUS: dict[str, tuple[str, str]] = {  # name -> (file_type, text)
         "한국어 문장도 포함됩니다. 이모지도 있어요 🙂👍🏽 그리고 결합 문자 e\u0301 도요.\n",
     ),
 }
-GOLDEN_SETTINGS = ((32, 0), (64, 8), (256, 0))  # (max_tokens, overlap_tokens)
+# (max_tokens, overlap_tokens, min_chunk_tokens); version 1 had no min_chunk_tokens (the first three).
+GOLDEN_SETTINGS = ((32, 0, 0), (64, 8, 0), (256, 0, 0), (32, 0, 20), (64, 8, 20))
 # sha256 of the golden output (see golden_digest), per CHUNKER_VERSION. Keep old entries: they
 # document which output each version had.
 GOLDEN_DIGESTS: dict[str, str] = {
     "1": "2a495efaac282ff075c449e8b9acc8fe8116de59f288bb183acb2c691bfdf52a",
+    "2": "89bded796ec1ecb66067b788036560b03cc776f41a78d1d64277afe6154886c8",
 }
 
 
@@ -683,13 +685,20 @@ def golden_digest(tok: ModelTokenizer) -> str:
     digest = hashlib.sha256()
     for name, (file_type, text) in GOLDEN_CORPUS.items():
         for method in METHODS:
-            for max_tokens, overlap in GOLDEN_SETTINGS:
+            for max_tokens, overlap, minimum in GOLDEN_SETTINGS:
                 chunks = chunk_text(
-                    text, tok, method=method, max_tokens=max_tokens, overlap_tokens=overlap, file_type=file_type
+                    text,
+                    tok,
+                    method=method,
+                    max_tokens=max_tokens,
+                    overlap_tokens=overlap,
+                    file_type=file_type,
+                    min_chunk_tokens=minimum,
                 )
                 check_chunks(text, chunks, tok, max_tokens)
                 rows = [[c.chunk_index, c.start_char, c.end_char, c.n_tokens, c.section, c.text] for c in chunks]
-                line = json.dumps([name, method, max_tokens, overlap, rows], ensure_ascii=False)
+                settings = [max_tokens, overlap] + ([minimum] if minimum else [])
+                line = json.dumps([name, method, *settings, rows], ensure_ascii=False)
                 digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
 
@@ -705,7 +714,7 @@ def test_golden_corpus_exercises_sections_and_splits(tok: ModelTokenizer) -> Non
 def test_chunk_output_matches_the_golden_digest_of_chunker_version(tok: ModelTokenizer) -> None:
     digest = golden_digest(tok)
     message = (
-        "chunk output changed: bump CHUNKER_VERSION in python_udfs/chunking.py and record the new digest "
+        "chunk output changed: bump CHUNKER_VERSION in python_udfs/chunking/__init__.py and record the new digest "
         f"(GOLDEN_DIGESTS in {Path(__file__).name}: {{new version: {digest!r}}}); "
         f"CHUNKER_VERSION is {CHUNKER_VERSION!r}"
     )
@@ -728,3 +737,191 @@ def test_chunker_version_udf_returns_the_constant() -> None:
         assert conn.execute("select docvec_chunker_version()").fetchone() == (CHUNKER_VERSION,)
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Headings stay with their text; short chunks are joined to a neighbour
+# ---------------------------------------------------------------------------------------------
+
+
+def heading_lines(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the markdown heading lines of `text` (markdown-it, as the chunker)."""
+    from markdown_it import MarkdownIt
+
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    ranges = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type == "heading_open" and token.map is not None:
+            first, last = token.map
+            ranges.append((starts[first], starts[last] if last < len(starts) else len(text)))
+    return ranges
+
+
+def only_headings(text: str, start: int, end: int, headings: list[tuple[int, int]]) -> bool:
+    """Whether every visible character of text[start:end] lies on a heading line."""
+    visible = [i for i in range(start, end) if not text[i].isspace()]
+    return bool(visible) and all(any(a <= i < b for a, b in headings) for i in visible)
+
+
+def ends_with_heading(text: str, chunk: Chunk, headings: list[tuple[int, int]]) -> bool:
+    """Whether the last line of the chunk is a heading line."""
+    return any(a <= chunk.end_char - 1 < b for a, b in headings)
+
+
+def markdown_doc(seed: int, n_sections: int) -> str:
+    """Markdown with headings of several levels, some directly under another, and prose between."""
+    rng = random.Random(seed)
+    parts = []
+    bare = False
+    for number in range(n_sections):
+        parts.append("#" * rng.randint(1, 4) + f" Heading {number} {rng.choice(WORDS)}")
+        bare = not bare and rng.random() < 0.3  # a heading directly followed by the next, never 3 in a row
+        if not bare:
+            parts.append(prose(seed * 100 + number, rng.randint(1, 4), words=(5, 50)))
+    return "\n\n".join(parts) + "\n"
+
+
+def test_a_heading_directly_followed_by_a_subheading_joins_its_section(tok: ModelTokenizer) -> None:
+    text = "# Guide\n\n## Install\n\nRun the installer, then check that it starts.\n"
+    chunks = chunked(text, tok, method="markdown_sections", file_type="markdown")
+    assert [c.text for c in chunks] == [text.strip()]
+    assert chunks[0].section == "Guide > Install"
+
+
+def test_heading_only_sections_at_the_end_join_the_section_before(tok: ModelTokenizer) -> None:
+    text = "# Guide\n\nSome text about the guide.\n\n## Appendix\n\n### Empty\n"
+    chunks = chunked(text, tok, method="markdown_sections", file_type="markdown")
+    assert [(c.text, c.section) for c in chunks] == [(text.strip(), "Guide")]
+
+
+def test_a_text_of_headings_only_is_still_chunked(tok: ModelTokenizer) -> None:
+    text = "# One\n\n## Two\n"
+    for method in METHODS:
+        assert [c.text for c in chunked(text, tok, method=method, file_type="markdown")] == [text.strip()]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("max_tokens", "overlap"), [(40, 0), (64, 8), (96, 16)])
+@pytest.mark.parametrize("seed", range(4))
+def test_no_chunk_is_headings_only_or_ends_with_a_heading(
+    tok: ModelTokenizer, method: str, max_tokens: int, overlap: int, seed: int
+) -> None:
+    text = markdown_doc(seed, 14)
+    headings = heading_lines(text)
+    chunks = chunked(text, tok, method=method, max_tokens=max_tokens, overlap_tokens=overlap, file_type="markdown")
+    for chunk in chunks[:-1]:
+        assert not only_headings(text, chunk.start_char, chunk.end_char, headings), chunk
+        assert not ends_with_heading(text, chunk, headings), chunk
+
+
+def test_a_heading_before_a_long_paragraph_starts_the_paragraphs_chunk(tok: ModelTokenizer) -> None:
+    # Each paragraph alone fills a chunk: the heading fits neither after the first paragraph nor
+    # before the whole second one, so it takes the first sentences of the second.
+    paragraph = " ".join(["Every sentence here is short and plain."] * 6)
+    text = paragraph + "\n\n## Details\n\n" + paragraph + "\n"
+    (paragraph_tokens,) = tok.count_batch([paragraph])
+    chunks = chunked(text, tok, max_tokens=paragraph_tokens, file_type="markdown")
+    assert chunks[0].text == paragraph
+    assert chunks[1].text.startswith("## Details\n\nEvery sentence here is short and plain.")
+    assert not any(c.text.endswith("## Details") for c in chunks)
+    # Without headings (a text file) the heading line is a chunk of its own.
+    assert "## Details" in [c.text for c in chunked(text, tok, max_tokens=paragraph_tokens, file_type="text")]
+
+
+def test_headings_are_markdown_only(tok: ModelTokenizer) -> None:
+    text = markdown_doc(3, 10)
+    plain = chunk_text(text, tok, max_tokens=40, file_type="text")
+    assert plain == chunk_text(text, tok, max_tokens=40, file_type=None)
+    assert plain != chunk_text(text, tok, max_tokens=40, file_type="markdown")
+    # "#" lines in a code fence are no headings: nothing moves.
+    code = "```bash\n" + "\n".join(f"# step {i}\necho {i}" for i in range(40)) + "\n```\n"
+    assert heading_lines(code) == []
+    assert chunk_text(code, tok, max_tokens=32, file_type="markdown") == chunk_text(code, tok, max_tokens=32)
+
+
+SHORT_SECTION = (
+    "## A\n\n" + prose(5, 1, words=(25, 25)) + "\n\n## B\n\nNothing else.\n\n## C\n\n" + prose(6, 1, words=(25, 25))
+)
+
+
+def sections_chunked(text: str, tok: ModelTokenizer, **kwargs) -> list[Chunk]:
+    return chunked(text, tok, method="markdown_sections", file_type="markdown", max_tokens=64, **kwargs)
+
+
+@pytest.mark.parametrize("overlap", [0, 16])
+def test_a_short_chunk_joins_the_previous_chunk(tok: ModelTokenizer, overlap: int) -> None:
+    unmerged = sections_chunked(SHORT_SECTION, tok, overlap_tokens=overlap)
+    assert [(c.text, c.section) for c in unmerged][1] == ("## B\n\nNothing else.", "B")
+    assert unmerged[1].n_tokens < 20
+    chunks = sections_chunked(SHORT_SECTION, tok, overlap_tokens=overlap, min_chunk_tokens=20)
+    assert [c.section for c in chunks] == ["A", "C"]
+    assert chunks[0].text.endswith("## B\n\nNothing else.") and chunks[0].text.startswith("## A")
+    assert all(c.n_tokens >= 20 for c in chunks)
+
+
+def test_a_short_chunk_joins_the_next_chunk_when_the_previous_is_full(tok: ModelTokenizer) -> None:
+    text = "## A\n\n" + "word " * 58 + "\n\n## B\n\nNothing else.\n\n## C\n\n" + prose(6, 1, words=(25, 25))
+    assert [c.section for c in sections_chunked(text, tok)] == ["A", "B", "C"]
+    chunks = sections_chunked(text, tok, min_chunk_tokens=20)
+    assert [c.section for c in chunks] == ["A", "C"]
+    assert chunks[0].text.endswith("word")
+    assert chunks[1].text.startswith("## B\n\nNothing else.\n\n## C")
+
+
+def test_a_short_document_stays_one_chunk(tok: ModelTokenizer) -> None:
+    for method in METHODS:
+        (chunk,) = chunked("A short document.", tok, method=method, file_type="markdown", min_chunk_tokens=20)
+        assert chunk.text == "A short document." and chunk.n_tokens < 20
+
+
+def test_a_short_chunk_no_neighbour_can_take_stays(tok: ModelTokenizer) -> None:
+    # Both neighbours are full: joining would exceed max_tokens, which always wins.
+    text = "word " * 62 + "\n\nTiny.\n\n" + "word " * 62
+    chunks = chunked(text, tok, max_tokens=64, min_chunk_tokens=20)
+    assert [c.text for c in chunks][1] == "Tiny."
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("seed", range(6))
+def test_short_chunks_are_merged_and_the_invariants_hold(tok: ModelTokenizer, method: str, seed: int) -> None:
+    rng = random.Random(seed)
+    text = markdown_doc(seed, 12) + "\n\n" + "\n\n".join(rng.choice(WORDS) for _ in range(30))
+    max_tokens, overlap = rng.choice([(32, 0), (64, 8), (128, 32)])
+    plain = chunked(text, tok, method=method, max_tokens=max_tokens, overlap_tokens=overlap, file_type="markdown")
+    merged = chunked(
+        text,
+        tok,
+        method=method,
+        max_tokens=max_tokens,
+        overlap_tokens=overlap,
+        file_type="markdown",
+        min_chunk_tokens=20,
+    )
+    assert len(merged) <= len(plain)
+    for index, chunk in enumerate(merged):
+        if chunk.n_tokens >= 20:
+            continue
+        # A short chunk left over: neither neighbour could take it within max_tokens.
+        for neighbour in (merged[i] for i in (index - 1, index + 1) if 0 <= i < len(merged)):
+            start, end = min(chunk.start_char, neighbour.start_char), max(chunk.end_char, neighbour.end_char)
+            assert tok.count(text[start:end]) > max_tokens
+
+
+@pytest.mark.parametrize("minimum", [-1, 64, 100])
+def test_min_chunk_tokens_out_of_range_raises(tok: ModelTokenizer, minimum: int) -> None:
+    with pytest.raises(ValueError, match="min_chunk_tokens"):
+        chunk_text("some text", tok, max_tokens=64, min_chunk_tokens=minimum)
+
+
+def test_min_chunk_tokens_none_means_zero(tok: ModelTokenizer) -> None:
+    def split(minimum: int | None) -> list[Chunk]:
+        return chunk_text(
+            SHORT_SECTION,
+            tok,
+            method="markdown_sections",
+            file_type="markdown",
+            max_tokens=64,
+            min_chunk_tokens=minimum,
+        )
+
+    assert split(None) == split(0)

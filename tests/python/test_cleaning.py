@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from python_udfs.cleaning import clean_text, sha256_text  # noqa: E402
+from python_udfs.duckdb_helpers import scalar  # noqa: E402
 
 DECOMPOSED_E = "e\u0301"  # e + COMBINING ACUTE ACCENT
 COMPOSED_E = "\u00e9"  # é
@@ -37,7 +39,7 @@ SAMPLES = [
 
 
 @pytest.fixture(scope="module")
-def db() -> duckdb.DuckDBPyConnection:
+def db() -> Iterator[duckdb.DuckDBPyConnection]:
     conn = duckdb.connect()
     yield conn
     conn.close()
@@ -180,13 +182,36 @@ def test_sha256_text_is_hex_of_utf8_bytes() -> None:
 
 @pytest.mark.parametrize("text", [s for s in SAMPLES if "\x00" not in s] + ["'quoted'", "x" * 10_000])
 def test_sha256_text_matches_duckdb(db: duckdb.DuckDBPyConnection, text: str) -> None:
-    (in_duckdb,) = db.execute("select sha256(?::varchar)", [text]).fetchone()
+    in_duckdb = scalar(db, "select sha256(?::varchar)", [text])
     assert sha256_text(text) == in_duckdb
-    (cleaned_in_duckdb,) = db.execute("select sha256(?::varchar)", [clean_text(text)]).fetchone()
+    cleaned_in_duckdb = scalar(db, "select sha256(?::varchar)", [clean_text(text)])
     assert sha256_text(clean_text(text)) == cleaned_in_duckdb
 
 
 def test_sha256_text_matches_duckdb_sql_literal() -> None:
     text = "Ünïcödé 東京 😀"
-    (in_duckdb,) = duckdb.sql(f"select sha256('{text}')").fetchone()
+    with duckdb.connect() as conn:
+        in_duckdb = scalar(conn, f"select sha256('{text}')")
     assert sha256_text(text) == in_duckdb
+
+
+@pytest.mark.parametrize(
+    ("captured", "expected"),
+    [
+        ("\x1b[1;32mPASSED\x1b[0m tests/test_x.py", "PASSED tests/test_x.py"),
+        ("\x1b[38;5;208morange\x1b[39m and \x1b[48;2;0;0;255mblue\x1b[49m", "orange and blue"),
+        ("\x1b[?25l\x1b[2K\x1b[1Gprogress 100%\x1b[?25h", "progress 100%"),
+        ("\x1b]0;user@host: ~\x07$ ls", "$ ls"),
+        ("\x1b]8;;https://example.org\x1b\\a link\x1b]8;;\x1b\\ here", "a link here"),
+        ("\x1b(Bplain\x1b7 saved\x1b8", "plain saved"),
+        ("\x9b31mred\x9b0m", "red"),
+    ],
+    ids=["sgr", "256-and-truecolour", "cursor", "osc-title", "osc-hyperlink", "charset-and-cursor-save", "c1-csi"],
+)
+def test_terminal_escape_sequences_are_removed_whole(captured: str, expected: str) -> None:
+    assert clean_text(captured) == expected
+    assert clean_text(clean_text(captured)) == expected
+
+
+def test_text_that_only_looks_like_an_escape_is_kept() -> None:
+    assert clean_text("PowerShell: `e[32mGreen`e[0m and [1m literal") == "PowerShell: `e[32mGreen`e[0m and [1m literal"

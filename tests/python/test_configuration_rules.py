@@ -4,6 +4,7 @@ test_configuration.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -249,3 +250,26 @@ def test_the_udfs_as_duckdb_calls_them(tmp_path: Path) -> None:
     payload["vars"] = {**payload["vars"], "embedding_backend": "torhc"}
     found = conn.execute("select docvec_configuration_errors(?)", [json.dumps(payload)]).fetchone()
     assert found == (["var embedding_backend = 'torhc': expected one of " + ", ".join(BACKENDS)],)
+
+
+def test_min_chunk_tokens_is_checked_and_required(tmp_path: Path) -> None:
+    header = "strategy_id,method,max_tokens,overlap_tokens,min_chunk_tokens,description\n"
+    seed = seed_file(
+        tmp_path,
+        "chunking_strategies",
+        header + "ok,recursive,256,32,20,fine\nneg,recursive,64,0,-1,negative\nbig,recursive,64,0,64,not below max\n"
+        "blank,recursive,64,0,,blank\n",
+    )
+    assert check_chunking_strategies(seed, LIMITS) == [
+        f"seeds/chunking_strategies.csv line {line} (strategy_id {sid!r}): min_chunk_tokens {value!r}: "
+        "expected an integer >= 0 and < 64 (max_tokens) (0: no merging of short chunks)"
+        for line, sid, value in ((3, "neg", "-1"), (4, "big", "64"), (5, "blank", ""))
+    ]
+    strategies = tmp_path / "without_the_column.csv"
+    strategies.write_text(STRATEGY_HEADER + "recursive_256,recursive,256,32,served\n", encoding="utf-8")
+    shipped = settings(tmp_path)
+    seeds = {**shipped.seeds, "chunking_strategies": (str(strategies), "seeds/chunking_strategies.csv")}
+    assert problems(dataclasses.replace(shipped, seeds=seeds)) == [
+        "seeds/chunking_strategies.csv: missing column min_chunk_tokens: expected the fewest word pieces of a chunk "
+        "(e.g. 20; 0: no merging of short chunks) in every row"
+    ]

@@ -37,6 +37,7 @@ def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory
             [chunk_ids[3]],
         )
         conn.execute("delete from search_index where chunk_id = ?", [chunk_ids[4]])
+        conn.execute("update chunks set chunk_text = '## Only a heading' where chunk_id = ?", [chunk_ids[5]])
         texts = [
             r[0] for r in conn.execute("select text_sha256 from embeddings order by text_sha256 limit 2").fetchall()
         ]
@@ -76,6 +77,13 @@ def test_corruption_is_caught(corrupted: DbtProject, failing_test: str) -> None:
     )
 
 
+def test_heading_only_chunks_are_a_warning(corrupted: DbtProject) -> None:
+    stdout: str = corrupted.test_result.stdout  # type: ignore[attr-defined]  # set by the fixture
+    name = "short_or_heading_only_chunks_chunks_chunk_text"
+    found = [line for line in stdout.splitlines() if name in line and "START" not in line]
+    assert any("WARN 1" in line for line in found), found or stdout[-4000:]
+
+
 @pytest.fixture(scope="module")
 def unbuilt(make_project: Callable[..., DbtProject]) -> DbtProject:
     """The project over the sample files with an empty warehouse: enough to compile macros."""
@@ -108,6 +116,16 @@ def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject, tmp_p
             "`max_drop_fraction` must be a number in (0, 1)",
         ),
         ("test_unique_combination", "{model: x, columns: chunk_id}", "`columns` must be a non-empty list"),
+        (
+            "test_short_or_heading_only_chunks",
+            "{model: x, column_name: y, min_tokens: 0}",
+            "`min_tokens` must be a positive integer",
+        ),
+        (
+            "test_short_or_heading_only_chunks",
+            "{model: x, column_name: y, group_by: document_id}",
+            "`group_by` must be a non-empty list",
+        ),
         (
             "test_same_access_groups_as",
             "{model: x, column_name: y, to: null, field: null}",

@@ -1020,3 +1020,154 @@ def test_json_fields_text_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     data = dumps({"k" * 60: {str(i): "v" for i in range(10)}})
     assert "exceeds 100 characters" in assert_rejected(parse_document("a.json", data), "parse_error")
     assert only_record(parse_document("a.json", dumps({"k": "v"}))).text == "k: v"
+
+
+# ---------------------------------------------------------------------------------------------
+# Page furniture removed at parse time: tables of contents, repeated titles, terminal markup
+# ---------------------------------------------------------------------------------------------
+
+# Shaped like a rendered PEP page (docutils + the PEP theme): a hidden copy of the title for the
+# site search, the visible <h1>, an in-page table of contents in <details>, then the sections.
+PEP_LIKE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><title>PEP 9999 – Example Proposal | peps.example.org</title></head>
+<body><section id="pep-page-section">
+<header><h1>Example Enhancement Proposals</h1></header>
+<main>
+<span data-pagefind-meta="title:PEP 9999 – Example Proposal" class="visually-hidden">PEP 9999 – Example Proposal</span>
+<section id="pep-content">
+<h1 class="page-title">PEP 9999 – Example Proposal</h1>
+<dl><dt>Author:</dt><dd>A. Writer</dd></dl>
+<section id="contents">
+<details><summary>Table of Contents</summary><ul class="simple">
+<li><a class="reference internal" href="#abstract">Abstract</a></li>
+<li><a class="reference internal" href="#rationale">Rationale</a><ul>
+<li><a class="reference internal" href="#non-goals">Non-goals</a></li></ul></li>
+<li><a class="reference internal" href="#file-contents">File contents</a></li>
+</ul></details></section>
+<section id="abstract"><h2><a class="toc-backref" href="#abstract">Abstract</a></h2>
+<p>This proposal adds an example.</p></section>
+<section id="rationale"><h2>Rationale</h2><p>Examples help.</p>
+<section id="non-goals"><h3>Non-goals</h3><p>Nothing else.</p></section></section>
+<section id="file-contents"><h2>File contents</h2><p>The file holds one line.</p></section>
+</section></main>
+<nav id="pep-sidebar"><h2>Contents</h2><ul><li><a href="#abstract">Abstract</a></li></ul></nav>
+</section></body></html>
+"""
+
+
+def test_html_table_of_contents_and_hidden_title_copy_are_removed() -> None:
+    record = only_record(parse_document("pep-9999.html", PEP_LIKE_PAGE.encode("utf-8")))
+    assert record.title == "PEP 9999 – Example Proposal"
+    assert record.text == (
+        "PEP 9999 – Example Proposal\n\nAuthor:\nA. Writer\n\nAbstract\n\nThis proposal adds an example.\n\n"
+        "Rationale\n\nExamples help.\n\nNon-goals\n\nNothing else.\n\nFile contents\n\nThe file holds one line."
+    )
+
+
+@pytest.mark.parametrize(
+    "toc",
+    [
+        '<div class="toc"><p class="topic-title">Contents</p><ul><li><a href="#a">1. Alpha</a></li>'
+        '<li><a href="#b">2. Beta</a></li></ul></div>',
+        '<nav-like role="doc-toc"><ol><li><a href="#a">Alpha</a></li><li><a href="#b">Beta</a></li></ol></nav-like>',
+        '<div id="table-of-contents">Contents: <a href="#a">Alpha</a> · <a href="#b">Beta</a></div>',
+        '<aside-like aria-label="On this page"><a href="#a">Alpha</a> <a href="#b">Beta</a></aside-like>',
+        '<h2>Table of Contents</h2>\n<ul><li><a href="#a">Alpha</a></li><li><a href="#b">Beta</a></li></ul>',
+        '<p><strong>In this article</strong></p><ol><li><a href="#a">Alpha</a></li><li><a href="#b">Beta</a></li></ol>',
+    ],
+    ids=["class-toc", "role-doc-toc", "id-table-of-contents", "aria-label", "heading-and-list", "paragraph-and-list"],
+)
+def test_html_tables_of_contents_are_removed(toc: str) -> None:
+    page = f"<body><p>Intro.</p>{toc}<h2 id='a'>Alpha</h2><p>First.</p><h2 id='b'>Beta</h2><p>Second.</p></body>"
+    text = only_record(parse_document("a.html", page.encode("utf-8"))).text
+    assert text == "Intro.\n\nAlpha\n\nFirst.\n\nBeta\n\nSecond."
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        # marked as a table of contents, but it holds prose: kept
+        '<div class="toc"><p>Read <a href="#a">Alpha</a> first, then <a href="#b">Beta</a>.</p></div>',
+        # links to other pages, not to anchors of this one: a list of related pages
+        '<h2>Contents</h2><ul><li><a href="alpha.html">Alpha</a></li><li><a href="beta.html">Beta</a></li></ul>',
+        # one in-page link is a cross-reference
+        '<div class="contents"><a href="#a">Alpha</a></div>',
+        # "contents" inside another name is a section about contents
+        '<section id="file-contents"><a href="#a">Alpha</a> <a href="#b">Beta</a></section>',
+        # a list of anchors without any table-of-contents mark
+        '<ul><li><a href="#a">Alpha</a></li><li><a href="#b">Beta</a></li></ul>',
+    ],
+    ids=["prose", "other-pages", "one-link", "file-contents", "unmarked"],
+)
+def test_html_blocks_like_a_table_of_contents_are_kept(block: str) -> None:
+    page = f"<body>{block}<h2 id='a'>Alpha</h2><p>First.</p></body>"
+    text = only_record(parse_document("a.html", page.encode("utf-8"))).text
+    assert "Alpha" in text.split("\n\nAlpha\n\nFirst.")[0], text
+
+
+def test_html_hidden_text_that_is_not_the_title_is_kept() -> None:
+    page = (
+        "<body><h1>Guide</h1><span class='visually-hidden'>Guide</span>"
+        "<p>Press <span class='sr-only'>the</span> Enter key.</p></body>"
+    )
+    assert only_record(parse_document("a.html", page.encode("utf-8"))).text == "Guide\n\nPress the Enter key."
+
+
+def test_markdown_table_of_contents_is_removed() -> None:
+    source = (
+        "# Guidelines\n\nWhat to follow.\n\n## In this Topic\n\n### Design\n\n"
+        "- [Use approved verbs (RD01)][rd01]\n- [Names to avoid](#names-to-avoid)\n\n"
+        "### Code\n\n1. [Derive from Cmdlet](#derive)\n\n## Use approved verbs (RD01)\n\nThe verb must be approved.\n\n"
+        "[rd01]: #use-approved-verbs-rd01\n"
+    )
+    record = only_record(parse_document("a.md", source.encode("utf-8")))
+    assert record.text == (
+        "# Guidelines\n\nWhat to follow.\n\n## Use approved verbs (RD01)\n\nThe verb must be approved.\n\n"
+        "[rd01]: #use-approved-verbs-rd01\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        # links to other pages, each with a description: an index of the section, kept
+        "## In This Section\n\n[Creating a Table View](./table.md)\nHow a table view is defined.\n\n"
+        "[Creating a List View](./list.md)\nHow a list view is defined.\n",
+        # prose under the heading
+        "## Contents\n\nThe package contents are listed below.\n\n- [Alpha](#alpha)\n- [Beta](#beta)\n",
+        # a code block under the heading
+        "## Contents\n\n```\n- [Alpha](#alpha)\n- [Beta](#beta)\n```\n",
+        # a heading inside a code fence is not a heading
+        "```markdown\n## Contents\n\n- [Alpha](#alpha)\n- [Beta](#beta)\n```\n",
+    ],
+    ids=["other-pages", "prose", "code", "fenced"],
+)
+def test_markdown_sections_like_a_table_of_contents_are_kept(section: str) -> None:
+    source = f"# Title\n\n{section}\n## Alpha\n\nText.\n"
+    assert only_record(parse_document("a.md", source.encode("utf-8"))).text == source
+
+
+# Shaped like the termynal blocks of the FastAPI docs: a terminal drawn with HTML colour tags.
+TERMINAL_BLOCK = (
+    'Run the server:\n\n<div class="termy">\n\n```console\n'
+    '$ <font color="#4E9A06">serve</font> <u style="text-decoration-style:solid">main.py</u>\n\n'
+    "---> 100%\n\n"
+    '<span style="background-color:#007166"><font color="#D3D7CF"> INFO </font></span>  Watching '
+    '<b>[</b><font color="#4E9A06">&apos;/srv/app&apos;</font><b>]</b> &amp; more\n'
+    "```\n\n</div>\n\nThen open the page.\n"
+)
+
+
+def test_markdown_terminal_markup_becomes_terminal_text() -> None:
+    record = only_record(parse_document("a.md", TERMINAL_BLOCK.encode("utf-8")))
+    assert clean_text(record.text) == (
+        "Run the server:\n\n```console\n$ serve main.py\n\n INFO   Watching ['/srv/app'] & more\n```\n\n"
+        "Then open the page."
+    )
+
+
+def test_markdown_html_outside_a_terminal_block_is_kept() -> None:
+    source = 'Use <b>bold</b> and <font color="red">red</font>.\n\n<div class="note">\n\n&amp; <b>x</b>\n\n</div>\n'
+    assert only_record(parse_document("a.md", source.encode("utf-8"))).text == source
+    unclosed = '<div class="termy">\n\n```console\n$ <b>run</b>\n```\n'
+    assert only_record(parse_document("a.md", unclosed.encode("utf-8"))).text == unclosed
