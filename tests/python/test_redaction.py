@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import signal
 import string
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -440,29 +440,47 @@ def test_checksum_helpers() -> None:
 # --------------------------------------------------------------------------------------------
 # Robustness: linear time (throughput is measured by python -m bench.pii_eval, not asserted)
 # --------------------------------------------------------------------------------------------
-def _cpu_seconds(fn, *args) -> float:
-    started = time.process_time()
-    fn(*args)
-    return time.process_time() - started
+# A detector that backtracks catastrophically does not get slower by a constant: on these inputs it
+# runs for minutes or hours. The guard below is a ceiling far above the linear cost (about a second
+# each on 2 cores), not a speed measurement: throughput is measured by `python -m bench.pii_eval`.
+HANG_SECONDS = 60
+
+
+class _Hang(Exception):
+    pass
+
+
+def _finishes(fn, *args) -> bool:
+    """True when ``fn(*args)`` returns within HANG_SECONDS of wall time (SIGALRM, main thread)."""
+
+    def alarm(signum: int, frame: object) -> None:
+        raise _Hang
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(HANG_SECONDS)
+    try:
+        fn(*args)
+        return True
+    except _Hang:
+        return False
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_no_catastrophic_backtracking() -> None:
     rng = random.Random(SEED)
     no_whitespace = "".join(rng.choices(string.ascii_letters + string.digits + string.punctuation, k=5_000_000))
-    assert _cpu_seconds(find_pii, no_whitespace) < 2.0
-    assert _cpu_seconds(find_pii, "1234567890" * 100_000) < 2.0
+    assert _finishes(find_pii, no_whitespace)
+    assert _finishes(find_pii, "1234567890" * 100_000)
     # Inputs dense in triggers: every detector must stay linear.
     for unit in ("a@", "eyJhbGciOi.", "1:", "ab::", "xoxb-1", "AKIA", "ghp_", "DE89 ", "+1 (0)", "1.1.1.1.",
                  "password=", 'password="', "$password = '", "030 1 ", "-----BEGIN RSA PRIVATE KEY-----",
                  "Ab ab at cd.ef, ", " at ", "a [at] b", "```\n", "` "):  # fmt: skip
-        text = unit * (2_000_000 // len(unit))
-        seconds = _cpu_seconds(find_pii, text)
-        assert seconds < 2.0, (unit, seconds)
+        assert _finishes(find_pii, unit * (2_000_000 // len(unit))), unit
     # Dense addresses: every one is a candidate that the context checks look around (200 KB each).
     for unit in ("81.2.3.4, ", "`81.2.3.4` ", "v1.2, 81.2.3.4, ", "section 81.2.3.4 "):
-        text = unit * (200_000 // len(unit))
-        seconds = _cpu_seconds(find_pii, text)
-        assert seconds < 2.0, (unit, seconds)
+        assert _finishes(find_pii, unit * (200_000 // len(unit))), unit
 
 
 def test_naughty_strings_never_crash() -> None:
