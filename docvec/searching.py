@@ -41,6 +41,7 @@ from python_udfs.ranking import (
     MODES,
     RANKING_ORDER,
     filter_where,
+    keyword_parameter,
     reciprocal_rank_fusion,
     score_sql,
     scored_sql,
@@ -304,7 +305,9 @@ def keyword_ranking(conn: duckdb.DuckDBPyConnection, query: str, filters: Search
     title and section); chunks that match no query term are not ranked."""
     where, params = filters.where()
     sql = scored_sql(SEARCH_TABLE, _COLUMNS, score_sql("keyword", SEARCH_TABLE), where)
-    return conn.execute(f"{sql} order by {RANKING_ORDER} limit ?", [query, *params, limit]).fetchall()
+    return conn.execute(
+        f"{sql} order by {RANKING_ORDER} limit ?", [keyword_parameter(query), *params, limit]
+    ).fetchall()
 
 
 def _to_result(row: tuple, score: float) -> SearchResult:

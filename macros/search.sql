@@ -35,6 +35,8 @@
   {%- set vector_weight = var('hybrid_vector_weight') | float -%}
   {%- set keyword_weight = var('hybrid_keyword_weight') | float -%}
   {%- set query_text = sql_literal(query) -%}
+  {#- BM25 matches the query's fts_text (CJK and Thai runs as bigrams), as the index holds its chunks' -#}
+  {%- set keyword_text = 'docvec_fts_text(' ~ query_text ~ ')' -%}
 
   {%- set where -%}
     list_has_any(access_groups, [
@@ -54,7 +56,7 @@
   {%- endset -%}
   {%- set keyword_scored -%}
     select * from (
-      select chunk_id, {{ fts }}.match_bm25(chunk_id, {{ query_text }}) as score
+      select chunk_id, {{ fts }}.match_bm25(chunk_id, {{ keyword_text }}) as score
       from {{ relation }}
       where {{ where }}
     ) where score is not null

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from .duckdb_helpers import scalar
+from .fts_text import ensure_registered
 from .ranking import (
     DEFAULT_CANDIDATES,
     DEFAULT_KEYWORD_WEIGHT,
@@ -38,10 +39,12 @@ from .ranking import (
     create_fts_index_sql,
     filter_where,
     fts_schema,
+    keyword_parameter,
     reciprocal_rank_fusion,
     score_sql,
     scored_sql,
     vector_parameter,
+    with_fts_text_sql,
 )
 
 # (metric, k) pairs of `retrieval_metrics`; the depth of every ranking is the largest k. The SQL
@@ -203,7 +206,8 @@ class StrategyCorpus:
         self.conn = conn
         self.table = name
         self.fts_schema = fts_schema(name)
-        conn.execute(f"create or replace temp table {self.table} as {select_sql}", list(params))
+        ensure_registered(conn)  # the fts_text column's UDF, on a connection the plugin did not configure
+        conn.execute(f"create or replace temp table {self.table} as {with_fts_text_sql(select_sql)}", list(params))
         self.n_chunks = scalar(conn, f"select count(*) from {self.table}")
         self.dimension: int | None = None
         self._indexed = False
@@ -267,7 +271,7 @@ class StrategyCorpus:
         """(chunk_id, document_id, score) by BM25, covering `depth` documents."""
         if not self.n_chunks:
             return []
-        return self._ranked("keyword", query, groups, depth, least)
+        return self._ranked("keyword", keyword_parameter(query), groups, depth, least)
 
     def rank(self, question: Question, modes: Sequence[str], settings: RankingSettings) -> dict[str, list[RankedChunk]]:
         """Chunk rankings of one question per mode, each covering `settings.depth` documents."""

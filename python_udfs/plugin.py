@@ -14,7 +14,18 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from . import chunking, cleaning, configuration, interrupts, landing, parsing, redaction, warehouse_access
+from . import (
+    boilerplate_lines,
+    chunking,
+    cleaning,
+    configuration,
+    fts_text,
+    interrupts,
+    landing,
+    parsing,
+    redaction,
+    warehouse_access,
+)
 from .embedding.backends import effective_model_id
 from .tokens import load_tokenizer
 
@@ -162,6 +173,15 @@ def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
     conn.create_function("docvec_file_type", parsing.detect_file_type, ["VARCHAR"], "VARCHAR", **special)
     conn.create_function("docvec_parse", parse_udf, ["VARCHAR", "BLOB", "VARCHAR"], PARSE_RETURN, **special)
     conn.create_function("docvec_clean", cleaning.clean_text, ["VARCHAR"], "VARCHAR", **special)
+    conn.create_function(fts_text.FUNCTION_NAME, fts_text.fts_text, ["VARCHAR"], "VARCHAR", **special)
+    conn.create_function("docvec_line_hashes", boilerplate_lines.line_hashes, ["VARCHAR"], "VARCHAR[]", **special)
+    conn.create_function(
+        "docvec_remove_lines",
+        boilerplate_lines.remove_lines_udf,
+        ["VARCHAR", "VARCHAR[]"],
+        boilerplate_lines.REMOVE_RETURN,
+        **special,
+    )
     conn.create_function(
         "docvec_chunk",
         chunk_udf,

@@ -17,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .fts_text import FUNCTION_NAME as FTS_TEXT_FUNCTION
+from .fts_text import fts_text, re2_class_body
+
 RANKING_VERSION = "1"
 # The one source of the search modes and the hybrid defaults. SQL and YAML that must repeat them
 # (dbt_project.yml vars hybrid_*, accepted_values tests, macros/search.sql, the metric models) are
@@ -30,14 +33,21 @@ DEFAULT_RRF_K = 60  # var hybrid_rrf_k
 DEFAULT_CANDIDATES = 100  # hybrid: chunks taken from each ranked list before fusion (at least k); var hybrid_candidates
 RANKING_ORDER = "score desc, chunk_id"  # ties broken by chunk_id, in every mode and path
 
-# The BM25 index (DuckDB fts) of a chunk table: its key, the indexed columns and the index options.
-# `create_fts_index_sql` builds the statement; macros/create_search_indexes.sql repeats it for
-# search_index (a dbt post-hook cannot call Python), kept equal by the parity test.
+# The BM25 index (DuckDB fts) of a chunk table: its key, the indexed column and the index options.
+# The index covers one column, FTS_TEXT_COLUMN = `fts_text_sql()`: FTS_SOURCE_COLUMNS joined by
+# spaces, CJK and Thai runs as bigrams (python_udfs.fts_text; English text unchanged, so its BM25
+# scores are those of indexing the three columns). `ignore` is fts's default, `(\\.|[^a-z])+`,
+# that also keeps the bigrams' characters. `create_fts_index_sql` builds the statement;
+# macros/create_search_indexes.sql repeats it and models/marts/search_index.sql the column (a dbt
+# post-hook cannot call Python), kept equal by the parity test.
 FTS_ID_COLUMN = "chunk_id"
-FTS_COLUMNS = ("chunk_text", "title", "section")
+FTS_SOURCE_COLUMNS = ("chunk_text", "title", "section")
+FTS_TEXT_COLUMN = "fts_text"
+FTS_COLUMNS = (FTS_TEXT_COLUMN,)
 FTS_OPTIONS: tuple[tuple[str, str], ...] = (
     ("stemmer", "'porter'"),
     ("stopwords", "'english'"),
+    ("ignore", "'(\\\\.|[^a-z" + re2_class_body() + "])+'"),
     ("strip_accents", "1"),
     ("lower", "1"),
     ("overwrite", "1"),
@@ -49,6 +59,22 @@ def vector_parameter(vector: Sequence[float]) -> str:
     FLOAT[n] in SQL: the same float32 values as binding the list itself, about ten times faster
     (DuckDB converts a bound Python list element by element)."""
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def keyword_parameter(query: str) -> str:
+    """A query text as the keyword ranking binds it: through `fts_text`, as the index's text was."""
+    return fts_text(query) or ""
+
+
+def fts_text_sql() -> str:
+    """The SQL of a chunk table's FTS_TEXT_COLUMN, from its FTS_SOURCE_COLUMNS (NULLs skipped)."""
+    return f"{FTS_TEXT_FUNCTION}(concat_ws(' ', {', '.join(FTS_SOURCE_COLUMNS)}))"
+
+
+def with_fts_text_sql(select_sql: str) -> str:
+    """The rows of `select_sql` with their FTS_TEXT_COLUMN added, ready for `create_fts_index_sql`
+    (the connection needs the UDF: python_udfs.fts_text.ensure_registered)."""
+    return f"select *, {fts_text_sql()} as {FTS_TEXT_COLUMN} from ({select_sql})"
 
 
 def fts_schema(table: str) -> str:
@@ -71,7 +97,7 @@ def create_fts_index_sql(table: str) -> str:
 
 def score_sql(mode: str, table: str, dimension: int | None = None) -> str:
     """The score of one chunk in a ranking by `mode` ('vector' or 'keyword'): one `?` parameter,
-    the query vector (`vector_parameter`) or the query text. Higher is better; NULL = no match."""
+    the query vector (`vector_parameter`) or the query text (`keyword_parameter`). Higher is better; NULL = no match."""
     if mode == "vector":
         if not dimension:
             raise ValueError("a vector score needs the embedding dimension")

@@ -39,6 +39,14 @@ joined as (
     from chunks
     inner join embeddings using (text_sha256)
     inner join documents using (document_id)
+),
+
+-- What the BM25 index covers: python_udfs.ranking.fts_text_sql()
+with_fts_text as (
+    select
+        *,
+        docvec_fts_text(concat_ws(' ', chunk_text, title, section)) as fts_text
+    from joined
 )
 
-select * from joined
+select * from with_fts_text

@@ -31,6 +31,7 @@ from docvec.searching import check_search_arguments, search
 from python_udfs import plugin
 from python_udfs.embedding.backends import BACKENDS, effective_model_id
 from python_udfs.evaluation import METRIC_FUNCTIONS, METRICS, RankingSettings
+from python_udfs.fts_text import ensure_registered
 from python_udfs.ranking import (
     DEFAULT_CANDIDATES,
     DEFAULT_KEYWORD_WEIGHT,
@@ -41,9 +42,13 @@ from python_udfs.ranking import (
     FTS_COLUMNS,
     FTS_ID_COLUMN,
     FTS_OPTIONS,
+    FTS_TEXT_COLUMN,
+    FTS_TEXT_FUNCTION,
     MODES,
     create_fts_index_sql,
     fts_schema,
+    fts_text_sql,
+    with_fts_text_sql,
 )
 from python_udfs.redaction import PII_MODES
 
@@ -254,11 +259,28 @@ def test_search_index_and_the_evaluation_build_the_same_bm25_index() -> None:
 def test_create_fts_index_sql_builds_an_index_duckdb_searches() -> None:
     with duckdb.connect() as conn:
         plugin.load_extensions(conn, ("fts",))
-        conn.execute("create table t (chunk_id varchar, chunk_text varchar, title varchar, section varchar)")
-        conn.execute("insert into t values ('a', 'Trout swimming', 'Fish', null), ('b', 'Basil', 'Herbs', 'Trout')")
+        ensure_registered(conn)
+        conn.execute("create table raw (chunk_id varchar, chunk_text varchar, title varchar, section varchar)")
+        conn.execute("insert into raw values ('a', 'Trout swimming', 'Fish', null), ('b', 'Basil', 'Herbs', 'Trout')")
+        conn.execute(f"create table t as {with_fts_text_sql('select * from raw')}")
         conn.execute(create_fts_index_sql("t"))
         sql = f"select chunk_id from t where {fts_schema('t')}.match_bm25(chunk_id, 'TROUT swims') is not null"
         assert sorted(row[0] for row in conn.execute(sql).fetchall()) == ["a", "b"]  # lower + porter stemmer
+
+
+def test_search_index_holds_the_fts_text_the_index_covers() -> None:
+    model = " ".join(read("models/marts/search_index.sql").split())
+    expression = f"{fts_text_sql()} as {FTS_TEXT_COLUMN}"
+    assert expression in model, f"models/marts/search_index.sql must select {expression}"
+    contract = yaml.safe_load(read("models/marts/_marts__models.yml"))
+    (search_index,) = [m for m in contract["models"] if m["name"] == "search_index"]
+    assert FTS_TEXT_COLUMN in [column["name"] for column in search_index["columns"]]
+
+
+def test_the_search_macro_matches_the_query_as_fts_text() -> None:
+    macro = read("macros/search.sql")
+    assert f"set keyword_text = '{FTS_TEXT_FUNCTION}(' ~ query_text ~ ')'" in macro
+    assert "match_bm25(chunk_id, {{ keyword_text }})" in macro and "match_bm25(chunk_id, {{ query_text" not in macro
 
 
 def test_the_search_macro_queries_the_schema_fts_creates() -> None:
