@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("bench.embedding_bench", [], ["--n", "300"]),
     ("bench.chunking_bench", [], []),
     ("bench.chunk_quality", [], ["--powershell-docs", "60"]),
+    ("bench.boilerplate_lines", [], []),
     ("bench.pii_eval", [], []),
     ("bench.eval_scifact", [], ["--max-queries", "50"]),
     ("bench.latency_bench", [], ["--quick"]),

@@ -18,8 +18,42 @@
 {%- set redacts = mode == 'redact' -%}
 {%- set policy = pii_policy_json() -%}  {#- pii_policy, pii_allow_patterns, pii_allow_values: validated #}
 
-with documents as (
+with deduplicated as (
     select * from {{ ref('int_documents_deduplicated') }}
+),
+
+-- lines repeated across most documents of a folder, removed before redaction and chunking
+boilerplate as (
+    select folder, list(line_hash) as line_hashes
+    from {{ ref('int_boilerplate_lines_counted') }}
+    group by folder
+),
+
+stripped as (
+    select
+        deduplicated.*,
+        case
+            when deduplicated.reason is null and not deduplicated.is_duplicate
+                then docvec_remove_lines(deduplicated.text, boilerplate.line_hashes)
+        end as boilerplate_removal
+    from deduplicated
+    left join boilerplate on parse_dirpath(deduplicated.source_path, '/') = boilerplate.folder
+),
+
+documents as (
+    select
+        * exclude (boilerplate_removal) replace (
+            coalesce(boilerplate_removal.text, text) as text,
+            case
+                when boilerplate_removal.n_removed > 0
+                    then json_merge_patch(
+                        coalesce(metadata, '{}'),
+                        json_object('boilerplate_lines_removed', boilerplate_removal.n_removed)
+                    )::varchar
+                else metadata
+            end as metadata
+        )
+    from stripped
 ),
 
 scanned as materialized (

@@ -142,6 +142,8 @@ VAR_RULES: dict[str, Rule] = {
     "json_id_fields": texts(),
     "json_title_fields": texts(),
     "encoding_min_confidence": fraction,
+    "boilerplate_min_share": fraction,
+    "boilerplate_min_documents": integer(2),
     # chunking (serving_strategy is also checked against the seed's strategy ids)
     "serving_strategy": text,
     # embedding
