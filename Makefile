@@ -1,5 +1,5 @@
 # docvec: `make build` sets everything up and builds the bundled sample; `make test` runs the suite
-# (in random order), `make test-fast` only its unit tier (no dbt build; well under 90 s).
+# (in random order, two workers), `make test-fast` only its unit tier (no dbt build; about 60 s).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -32,7 +32,7 @@ test: $(STAMP)
 
 # The unit tier only (tiers: see tests/python/conftest.py): pure code, no dbt build.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m unit
+	$(BIN)/python -m pytest -m unit -n 2
 
 # The linters alone (make test runs them too, in tests/python/test_lint.py).
 lint: $(STAMP)
