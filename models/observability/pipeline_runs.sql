@@ -1,7 +1,7 @@
 {{ config(unique_key='invocation_id', full_refresh=false) }}
 {#- One row per dbt invocation that builds the pipeline: what it saw, produced and embedded. The
     seconds per stage are filled in by the on-run-end hook record_stage_seconds from dbt's own
-    results. -#}
+    results, the publish columns by the hook publish_serving_store. -#}
 
 with staged as (
     select count(*) as files_seen from {{ ref('stg_landing__documents') }}
@@ -77,7 +77,11 @@ final as (
         null::double as redact_seconds,
         null::double as chunk_seconds,
         null::double as embed_seconds,
-        null::double as serve_seconds
+        null::double as serve_seconds,
+        -- filled in by the on-run-end hook publish_serving_store
+        null::varchar as publish_status,
+        null::integer as published_version,
+        null::double as publish_lag_seconds
     from staged, parsed, documents, quarantined, duplicates, chunks, embedded, served, pii
 )
 

@@ -18,6 +18,7 @@ from ..embedding.backends import BACKENDS
 from ..redaction.entities import ENTITY_TYPES
 from ..redaction.policy import PII_ACTIONS
 from ..redaction.spans import PII_MODES
+from .publish_targets import publish_targets
 
 # The values of var access_mode; models/intermediate/int_documents_access_resolved.sql branches on
 # them (tests/python/test_configuration_rules.py keeps the two equal).
@@ -175,6 +176,11 @@ VAR_RULES: dict[str, Rule] = {
     "hnsw_ef_search": integer(1),
     "eval_min_recall_at_5": fraction,
     "eval_min_ndcg_at_10": fraction,
+    # Load (publishing)
+    "publish_targets": publish_targets,
+    "publish_keep": integer(1),
+    "publish_freshness_warn_after_hours": integer(1),
+    "publish_freshness_error_after_hours": integer(1),
 }
 
 
