@@ -1,5 +1,5 @@
-"""The `docvec` command: search the warehouse from a shell, measure retrieval quality (`eval`), and
-trace column lineage (`lineage`)."""
+"""The `docvec` command: search the published serving store from a shell, publish and verify it
+(`publish`, `verify`), measure retrieval quality (`eval`), and trace column lineage (`lineage`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from typing import NoReturn
 
 import duckdb
 
+from docvec.publishing.cli import add_commands as add_publish_commands
+from docvec.publishing.cli import run_publish, run_verify
 from docvec.searching import (
     SearchFilters,
     SearchResult,
     check_search_arguments,
     connect,
-    default_db_path,
     search,
 )
 from python_udfs.ranking import (
@@ -96,7 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--exact", action="store_true", help="rank vectors by a full scan instead of the HNSW index (for evaluation)"
     )
     find.add_argument("--format", choices=("table", "json"), default="table")
-    find.add_argument("--db", default=None, help="DuckDB file (default: env DOCVEC_DB_PATH or docvec.duckdb)")
+    find.add_argument(
+        "--db",
+        default=None,
+        help="a DuckDB file to search: a publication or the build warehouse (default: the current publication "
+        "of the serving store: env DOCVEC_SERVING_PATH, else beside env DOCVEC_DB_PATH / docvec.duckdb)",
+    )
+    find.add_argument(
+        "--target", default=None, help="search this external target of var publish_targets instead (e.g. lancedb)"
+    )
     find.add_argument(
         "--model-path",
         default=os.environ.get("DOCVEC_MODEL_PATH") or None,
@@ -162,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the dbt docs page of the public tables' column lineage "
         "(default: the project's models/docs/column_lineage.md)",
     )
+    add_publish_commands(commands)
     return parser
 
 
@@ -242,10 +252,12 @@ def _search(args: argparse.Namespace) -> int:
         groups=args.groups, path_prefix=args.path_prefix, file_type=args.file_type, metadata=tuple(args.meta)
     )
     weights = (args.vector_weight, args.keyword_weight)
-    path = args.db or default_db_path()
+    if args.target:
+        return _search_target(args, filters, weights)
+    path = args.db or "the serving store"
     try:
         check_search_arguments(args.k, args.mode, weights, args.rrf_k, args.candidates)
-        with connect(path) as conn:
+        with connect(args.db) as conn:
             results = search(
                 conn,
                 args.query,
@@ -265,11 +277,46 @@ def _search(args: argparse.Namespace) -> int:
         known = explain_known_error(path, error, retry="search again")
         print(f"docvec: {known or 'the search failed in DuckDB: ' + first_line(error)}", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "json":
+    _print_results(results, args.format)
+    return 0
+
+
+def _search_target(args: argparse.Namespace, filters: SearchFilters, weights: tuple[float, float]) -> int:
+    """`docvec search --target NAME`: the same search on an external publish target."""
+    from docvec.publishing.store import serving_path_for
+    from docvec.publishing.target_search import open_target, search_target
+    from docvec.publishing.targets import TargetError
+
+    try:
+        check_search_arguments(args.k, args.mode, weights, args.rrf_k, args.candidates)
+        target = open_target(serving_path_for(), args.target)
+        try:
+            results = search_target(
+                target,
+                args.query,
+                k=args.k,
+                mode=args.mode,
+                filters=filters,
+                model_path=args.model_path,
+                weights=weights,
+                rrf_k=args.rrf_k,
+                candidates=args.candidates,
+                exact=args.exact,
+            )
+        finally:
+            target.close()
+    except (TargetError, ValueError) as error:
+        print(f"docvec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    _print_results(results, args.format)
+    return 0
+
+
+def _print_results(results: Sequence[SearchResult], fmt: str) -> None:
+    if fmt == "json":
         print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:
         print(format_table(results))
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "lineage":
             return _lineage(args)
+        if args.command == "publish":
+            return run_publish(args)
+        if args.command == "verify":
+            return run_verify(args)
         return _search(args)
     except KeyboardInterrupt:
         print("docvec: interrupted", file=sys.stderr)

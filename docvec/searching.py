@@ -109,15 +109,36 @@ class WarehouseNotBuilt(RuntimeError):
     """The warehouse has no `search_index` table: it was never built (or not to the end)."""
 
 
-def connect(db_path: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only with the vss and fts extensions loaded from their pip packages.
+def published_path() -> str:
+    """The file of the current publication of the serving store (env DOCVEC_SERVING_PATH, else
+    beside the warehouse: docvec.serving.duckdb); FileNotFoundError when nothing is published."""
+    from docvec.publishing.store import ServingStore, serving_path_for
 
-    A warehouse that cannot be opened raises FileNotFoundError (no file) or WarehouseUnavailable
-    (a RuntimeError) with one line that says why and what to do: a folder or an empty file, a
-    lock another process holds, damage, a write-ahead log that needs recovery."""
+    serving = serving_path_for()
+    current = ServingStore(serving).current_path()
+    if current is None:
+        raise FileNotFoundError(
+            f"nothing is published at {serving!r} yet: `make build` (dbt build) publishes search_index once every "
+            "test passes; to search the build warehouse itself, give its path (--db docvec.duckdb)"
+        )
+    return current
+
+
+def connect(db_path: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file read-only with the vss and fts extensions loaded from their pip packages:
+    by default the current publication of the serving store (`published_path`), which builds and
+    publishes never lock; else `db_path` (a publication, the serving link, or a build warehouse).
+
+    A file that cannot be opened raises FileNotFoundError (no file, nothing published) or
+    WarehouseUnavailable (a RuntimeError) with one line that says why and what to do: a folder or
+    an empty file, a lock another process holds, damage, a write-ahead log that needs recovery."""
     from python_udfs.plugin import load_extensions
 
-    path = db_path or default_db_path()
+    path = db_path or published_path()
+    if os.path.islink(path):
+        # the serving link: open the publication itself, so that a process which opens the link
+        # again after a new publication gets the new file, not DuckDB's cached instance of the old one
+        path = os.path.realpath(path)
     problem = path_problem(path)
     if problem is not None:
         raise WarehouseUnavailable(problem)
