@@ -22,6 +22,7 @@ test_search_macro_treats_hostile_queries_as_data); this file adds only the filte
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -52,13 +53,19 @@ from security_corpus import (
 )
 
 from docvec import SearchFilters, connect, search
+from docvec.publishing.store import ServingStore, serving_path_for
+from docvec.publishing.target_search import open_target, search_target
 
 from conftest import DBT, DbtProject
+
+pytest_plugins = ("postgres_server",)
 
 pytestmark = pytest.mark.integration
 
 MODES = ("vector", "keyword", "hybrid")
-PATHS = ("python", "cli", "macro")
+PATHS = ("python", "cli", "macro", "served", "lancedb", "postgres")
+# The build publishes to these external targets too (issue #15: access control identical in every target).
+PG_DSN_ENV = "DOCVEC_SECURITY_PG_DSN"
 PUBLIC = ("public",)
 # Larger than the corpus' chunk count: a vector (and so a hybrid) ranking then returns EVERY chunk
 # a public caller may read, whatever the query, so one call per mode checks every canary at once.
@@ -83,12 +90,20 @@ class SecurityBuild:
 
 
 @pytest.fixture(scope="module")
-def security(make_project, tmp_path_factory: pytest.TempPathFactory) -> SecurityBuild:
-    """The canary corpus built once with the default vars. Not copied (copy=False), so that the
-    links stay as planted: absolute ones out of the landing folder, a relative one inside it."""
+def security(make_project, tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> SecurityBuild:
+    """The canary corpus built once with the default vars, published to the embedded store and
+    to a LanceDB and a PostgreSQL target. Not copied (copy=False), so that the links stay as
+    planted: absolute ones out of the landing folder, a relative one inside it."""
     landing = write_corpus(tmp_path_factory.mktemp("security_corpus"))
     project = make_project("security", source=landing, copy=False)
-    return SecurityBuild(project, project.dbt("build", check=False))
+    targets = [
+        {"name": "lancedb", "type": "lancedb", "uri": str(project.workdir / "lancedb")},
+        {"name": "postgres", "type": "postgres", "dsn_env": PG_DSN_ENV, "schema": "security"},
+    ]
+    variables = json.dumps({"publish_targets": targets})
+    result = project.dbt("build", "--vars", variables, check=False, **{PG_DSN_ENV: postgres_dsn})
+    project.pg_dsn = postgres_dsn
+    return SecurityBuild(project, result)
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +134,49 @@ def python_hits(warehouse: DbtProject) -> dict[str, list[Hit]]:
                 for r in search(conn, query, k=EVERYTHING, mode=mode, filters=SearchFilters(groups=PUBLIC)):
                     hits[mode].append(Hit("python", mode, query, r.chunk_id, r.source_path, r.chunk_text))
     return hits
+
+
+def published_hits_through(warehouse: DbtProject, path: str) -> dict[str, list[Hit]]:
+    """Per mode, what a public caller gets from the published stores: `served` = docvec.search on
+    the embedded serving store, else the external target of that name (docvec search --target)."""
+    serving = serving_path_for(str(warehouse.db_path))
+    if ServingStore(serving).current() is None:
+        pytest.fail(f"the security build published nothing to {serving}", pytrace=False)
+    hits: dict[str, list[Hit]] = {mode: [] for mode in MODES}
+    queries = [canary.query for canary in CANARIES] + [CONTROL_TOKEN, COMBINED_QUERY]
+    filters = SearchFilters(groups=PUBLIC)
+    if path == "served":
+        with connect(ServingStore(serving).current_path()) as conn:
+            for mode in MODES:
+                for query in queries:
+                    for r in search(conn, query, k=EVERYTHING, mode=mode, filters=filters):
+                        hits[mode].append(Hit(path, mode, query, r.chunk_id, r.source_path, r.chunk_text))
+        return hits
+    os.environ[PG_DSN_ENV] = warehouse.pg_dsn
+    target = open_target(serving, path)
+    try:
+        for mode in MODES:
+            for query in queries:
+                for r in search_target(target, query, k=EVERYTHING, mode=mode, filters=filters):
+                    hits[mode].append(Hit(path, mode, query, r.chunk_id, r.source_path, r.chunk_text))
+    finally:
+        target.close()
+    return hits
+
+
+@pytest.fixture(scope="module")
+def served_hits(warehouse: DbtProject) -> dict[str, list[Hit]]:
+    return published_hits_through(warehouse, "served")
+
+
+@pytest.fixture(scope="module")
+def lancedb_hits(warehouse: DbtProject) -> dict[str, list[Hit]]:
+    return published_hits_through(warehouse, "lancedb")
+
+
+@pytest.fixture(scope="module")
+def postgres_hits(warehouse: DbtProject) -> dict[str, list[Hit]]:
+    return published_hits_through(warehouse, "postgres")
 
 
 def run_cli(project: DbtProject, query: str, mode: str, *args: str) -> subprocess.CompletedProcess[str]:
