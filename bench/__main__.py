@@ -24,6 +24,8 @@ BENCHMARKS = [
     ("bench.pii_eval", [], []),
     ("bench.eval_scifact", [], ["--max-queries", "50"]),
     ("bench.latency_bench", [], ["--quick"]),
+    # needs bench.eval_scifact's warehouse (above); --quick leaves out the build under load
+    ("bench.publish_bench", [], ["--queries", "50", "--skip-build-test"]),
     ("bench.encoding_eval", [], ["--texts", "2", "--prefix-step", "40"]),
 ]
 
