@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,8 @@ class TargetsBuild:
         with self.project.connect() as conn:
             digest, rows = conn.execute(DIGEST_SQL).fetchone()
         incoming = None
-        if self.store.current().digest != digest:
+        current = self.store.current()
+        if current is None or current.digest != digest:
             incoming, digest, rows = self.store.copy_candidate(str(self.project.db_path))
         request = PublishRequest(
             serving_path=self.store.path,
@@ -229,7 +231,7 @@ def test_a_landing_change_is_published_incrementally_to_every_target(targets_bui
     path = targets_build.project.source_path / CHANGED_FILE
     path.write_text(path.read_text(encoding="utf-8") + "\n\nQuillfeather orders now go by post.\n", encoding="utf-8")
     result = targets_build.project.dbt("build", "--vars", targets_build.vars, DOCVEC_TEST_PG_DSN=targets_build.dsn)
-    assert "docvec publish: pg published v2" in result.stdout
+    assert re.search(r"docvec publish: pg published v\d+: ", result.stdout), result.stdout[-3000:]
     records = targets_build.last_records()
     rows = targets_build.store.current().row_count
     for name in ("embedded", *TARGETS):
@@ -324,7 +326,9 @@ def test_a_publish_killed_after_a_target_sync_completes_next_time(
         load_extensions(conn, ("vss", "fts"))
         conn.execute("delete from search_index where chunk_id = (select max(chunk_id) from search_index)")
     env = {**targets_build.env(), FAILPOINT_ENV: "publish.target_synced"}
-    args = [sys.executable, "-c", KILLED_PUBLISH, str(changed), store.path, json.dumps([config])]
+    # this target first (the kill comes right after its sync), the others after it
+    configs = [config, *(c for c in targets_build.configs if c is not config)]
+    args = [sys.executable, "-c", KILLED_PUBLISH, str(changed), store.path, json.dumps(configs)]
     killed = subprocess.run(args, env=env, capture_output=True, timeout=300)
     assert killed.returncode == -9, killed.stderr.decode()[-2000:]
     target = make_target(config)
@@ -338,5 +342,7 @@ def test_a_publish_killed_after_a_target_sync_completes_next_time(
     assert finished.returncode == 0, finished.stderr.decode()[-2000:]
     record = targets_build.last_records()[name]
     assert record["status"] == "published" and (record["missing"], record["extra"], record["mismatched"]) == (0, 0, 0)
-    result = targets_build.docvec("verify", "--target", name)
+    result = targets_build.docvec("verify")
     assert result.returncode == 0, result.stdout
+    # leave the stores as the warehouse's candidate again, for the other tests of the module
+    assert {r["status"] for r in targets_build.republish()} == {"published"}
