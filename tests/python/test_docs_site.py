@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -113,6 +114,13 @@ def open_lineage(page, base_url: str, model: str) -> list[dict]:
     selector = quote(f"+{model}+")
     page.goto(f"{base_url}#!/model/model.docvec.{model}?g_v=1&g_i={selector}")
     page.wait_for_function(GRAPH_DRAWN_JS, timeout=30_000)
+    # The page draws the model's default graph first and applies the `+model+` selection after it
+    # (on a loaded machine, seconds later): wait until the drawn nodes stop changing, bounded.
+    count_js = "() => document.querySelector('#cy')._cyreg.cy.nodes().filter(n => n.visible()).length"
+    counts, deadline = [page.evaluate(count_js)], time.monotonic() + 30
+    while time.monotonic() < deadline and not (len(counts) >= 3 and len(set(counts[-3:])) == 1):
+        page.wait_for_timeout(1000)
+        counts.append(page.evaluate(count_js))
     page.wait_for_timeout(500)  # let the layout settle before reading positions and taking the screenshot
     return page.evaluate(VISIBLE_NODES_JS)
 
