@@ -28,7 +28,7 @@ from docvec.publishing.store import (
     PublishError,
     ServingStore,
     connect_publication,
-    content_digest,
+    recompute_digest,
 )
 from docvec.publishing.targets import EMBEDDED_TARGET, PublicationStamp, SyncCounts, TargetError, make_target
 
@@ -192,13 +192,51 @@ def sync_target(
     )
 
 
-def _sync_targets(run: _Run, publication: Publication, targets: Sequence[Mapping[str, Any]]) -> None:
-    if not targets:
-        return
-    candidate = read_candidate(publication)
-    checksums = table_checksums(candidate)
+class _Rows:
+    """A publication's rows and their checksums, read at most once per publish."""
+
+    def __init__(self, publication: Publication) -> None:
+        self.publication = publication
+        self._table: pa.Table | None = None
+        self._checksums: dict[str, str] | None = None
+
+    @property
+    def table(self) -> pa.Table:
+        if self._table is None:
+            self._table = read_candidate(self.publication)
+        return self._table
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        if self._checksums is None:
+            self._checksums = table_checksums(self.table)
+        return self._checksums
+
+
+def _sync_targets(run: _Run, rows: _Rows, targets: Sequence[Mapping[str, Any]]) -> None:
     for config in targets:
-        sync_target(run, config, candidate, checksums, stamp_of(publication))
+        sync_target(run, config, rows.table, rows.checksums, stamp_of(rows.publication))
+
+
+def _record_swap(run: _Run, status: str, after: _Rows, counts: tuple[int, int, int], message: str | None) -> None:
+    """The embedded store's record of a publish or rollback that swapped `after` in; `counts`
+    = (inserted, updated, deleted) from the publication it replaced."""
+    inserted, updated, deleted = counts
+    run.record(
+        EMBEDDED_TARGET,
+        "duckdb",
+        status,
+        version=after.publication.version,
+        rows=after.publication.row_count,
+        inserted=inserted,
+        updated=updated,
+        deleted=deleted,
+        missing=0,
+        extra=0,
+        mismatched=0,
+        digest=after.publication.digest,
+        message=message,
+    )
 
 
 def _held_back(store: ServingStore, request: PublishRequest) -> list[dict[str, Any]]:
@@ -231,7 +269,7 @@ def publish(request: PublishRequest) -> list[dict[str, Any]]:
         if request.incoming_path is None:
             if current is None or current.digest != request.candidate_digest:
                 raise PublishError("nothing to publish: no incoming copy of the candidate was given")
-            publication = current
+            rows = _Rows(current)
             run.record(
                 EMBEDDED_TARGET,
                 "duckdb",
@@ -257,28 +295,13 @@ def publish(request: PublishRequest) -> list[dict[str, Any]]:
                     f"publication v{version} does not equal the candidate it was copied from "
                     f"(digest {publication.digest} != {request.candidate_digest}): not published"
                 )
-            before = table_checksums(read_candidate(current)) if current else {}
-            after = table_checksums(read_candidate(publication))
-            inserted, updated, deleted = diff_counts(before, after)
+            rows = _Rows(publication)
+            counts = diff_counts(_Rows(current).checksums if current else {}, rows.checksums)
             store.activate(publication)
             failpoints.reach("publish.swapped")
             pruned = store.prune(request.keep)
-            run.record(
-                EMBEDDED_TARGET,
-                "duckdb",
-                "published",
-                version=version,
-                rows=publication.row_count,
-                inserted=inserted,
-                updated=updated,
-                deleted=deleted,
-                missing=0,
-                extra=0,
-                mismatched=0,
-                digest=publication.digest,
-                message=f"pruned versions {pruned}" if pruned else None,
-            )
-        _sync_targets(run, publication, request.targets)
+            _record_swap(run, "published", rows, counts, f"pruned versions {pruned}" if pruned else None)
+        _sync_targets(run, rows, request.targets)
         store.append_log(run.records)
     _raise_on_failure(run.records)
     return run.records
@@ -298,36 +321,17 @@ def rollback(serving_path: str, targets: Sequence[Mapping[str, Any]] | None = No
             )
         request = PublishRequest(serving_path=serving_path, command="rollback")
         run = _Run(request)
-        conn = connect_publication(previous.path)
-        try:
-            digest, _ = content_digest(conn)
-        finally:
-            conn.close()
+        digest, _ = recompute_digest(previous.path)
         if digest != previous.digest:
             raise PublishError(
                 f"v{previous.version} no longer holds what was published (its digest changed): not rolled back"
             )
-        before = table_checksums(read_candidate(current))
-        after = table_checksums(read_candidate(previous))
-        inserted, updated, deleted = diff_counts(before, after)
+        rows = _Rows(previous)
+        counts = diff_counts(_Rows(current).checksums, rows.checksums)
         store.activate(previous)
-        run.record(
-            EMBEDDED_TARGET,
-            "duckdb",
-            "rolled_back",
-            version=previous.version,
-            rows=previous.row_count,
-            inserted=inserted,
-            updated=updated,
-            deleted=deleted,
-            missing=0,
-            extra=0,
-            mismatched=0,
-            digest=previous.digest,
-            message=f"v{current.version} -> v{previous.version}",
-        )
+        _record_swap(run, "rolled_back", rows, counts, f"v{current.version} -> v{previous.version}")
         chosen = list(targets) if targets is not None else list(previous.meta.get("targets") or [])
-        _sync_targets(run, previous, chosen)
+        _sync_targets(run, rows, chosen)
         store.append_log(run.records)
     _raise_on_failure(run.records)
     return run.records

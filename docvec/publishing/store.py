@@ -103,6 +103,15 @@ def content_digest(conn: duckdb.DuckDBPyConnection) -> tuple[str, int]:
     return str(row[0]), int(row[1])
 
 
+def recompute_digest(path: str) -> tuple[str, int]:
+    """The content digest and row count of a publication file, recomputed from its rows."""
+    conn = connect_publication(path)
+    try:
+        return content_digest(conn)
+    finally:
+        conn.close()
+
+
 def read_publication(path: str) -> Publication:
     """The docvec_publication row of a publication file (opened read-only)."""
     conn = connect_publication(path)

@@ -18,7 +18,7 @@ from typing import Any
 from docvec.publishing.parity import compare
 from docvec.publishing.publisher import read_candidate
 from docvec.publishing.rows import table_checksums
-from docvec.publishing.store import Publication, ServingStore, connect_publication, content_digest
+from docvec.publishing.store import Publication, ServingStore, recompute_digest
 from docvec.publishing.targets import EMBEDDED_TARGET, TargetError, make_target
 
 
@@ -59,11 +59,7 @@ def check_embedded(store: ServingStore, publication: Publication) -> TargetCheck
     problems = []
     if os.path.exists(publication.path + ".wal"):
         problems.append("a write-ahead log lies beside the publication")
-    conn = connect_publication(publication.path)
-    try:
-        digest, rows = content_digest(conn)
-    finally:
-        conn.close()
+    digest, rows = recompute_digest(publication.path)
     if digest != publication.digest:
         problems.append(f"its content digest {digest} differs from the one recorded in the file ({publication.digest})")
     recorded = logged_digest(store, publication.version)
