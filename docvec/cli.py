@@ -10,7 +10,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import duckdb
 
@@ -258,18 +258,7 @@ def _search(args: argparse.Namespace) -> int:
     try:
         check_search_arguments(args.k, args.mode, weights, args.rrf_k, args.candidates)
         with connect(args.db) as conn:
-            results = search(
-                conn,
-                args.query,
-                k=args.k,
-                mode=args.mode,
-                filters=filters,
-                model_path=args.model_path,
-                weights=weights,
-                rrf_k=args.rrf_k,
-                candidates=args.candidates,
-                exact=args.exact,
-            )
+            results = search(conn, args.query, **_search_options(args, filters, weights))
     except (FileNotFoundError, RuntimeError, ValueError) as error:
         print(f"docvec: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -279,6 +268,20 @@ def _search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _print_results(results, args.format)
     return 0
+
+
+def _search_options(args: argparse.Namespace, filters: SearchFilters, weights: tuple[float, float]) -> dict[str, Any]:
+    """The keyword arguments `docvec search` passes to docvec.search and to search_target."""
+    return {
+        "k": args.k,
+        "mode": args.mode,
+        "filters": filters,
+        "model_path": args.model_path,
+        "weights": weights,
+        "rrf_k": args.rrf_k,
+        "candidates": args.candidates,
+        "exact": args.exact,
+    }
 
 
 def _search_target(args: argparse.Namespace, filters: SearchFilters, weights: tuple[float, float]) -> int:
@@ -291,18 +294,7 @@ def _search_target(args: argparse.Namespace, filters: SearchFilters, weights: tu
         check_search_arguments(args.k, args.mode, weights, args.rrf_k, args.candidates)
         target = open_target(serving_path_for(), args.target)
         try:
-            results = search_target(
-                target,
-                args.query,
-                k=args.k,
-                mode=args.mode,
-                filters=filters,
-                model_path=args.model_path,
-                weights=weights,
-                rrf_k=args.rrf_k,
-                candidates=args.candidates,
-                exact=args.exact,
-            )
+            results = search_target(target, args.query, **_search_options(args, filters, weights))
         finally:
             target.close()
     except (TargetError, ValueError) as error:

@@ -199,6 +199,25 @@ def check_search_arguments(
         raise ValueError("the vector and keyword weights are both 0: at least one must be > 0")
 
 
+def check_search_request(
+    query: object,
+    vector: Sequence[float] | None,
+    k: int,
+    mode: str = DEFAULT_MODE,
+    weights: Sequence[float] = DEFAULT_WEIGHTS,
+    rrf_k: int = DEFAULT_RRF_K,
+    candidates: int = DEFAULT_CANDIDATES,
+    oversample: int = DEFAULT_OVERSAMPLE,
+) -> None:
+    """Raise ValueError for a search request that cannot be meant: its arguments, an empty query,
+    a query vector given without a direction (docvec.search and search_target alike)."""
+    check_search_arguments(k, mode, weights, rrf_k, candidates, oversample)
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the query is empty")
+    if vector is not None:
+        check_query_vector(vector)
+
+
 def _check_integer(name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
@@ -368,11 +387,7 @@ def search(
     the HNSW index; `vector` is the query's embedding when the caller already has it (else the
     serving model embeds `query`).
     """
-    check_search_arguments(k, mode, weights, rrf_k, candidates, oversample)
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError("the query is empty")
-    if vector is not None:
-        check_query_vector(vector)
+    check_search_request(query, vector, k, mode, weights, rrf_k, candidates, oversample)
     require_search_index(conn)
     pool = max(k, candidates)
     if mode == "keyword":

@@ -10,11 +10,10 @@ from typing import Any
 from docvec.publishing.store import ServingStore
 from docvec.publishing.targets import PublishTarget, TargetError, make_target
 from docvec.searching import (
-    DEFAULT_OVERSAMPLE,
     SearchFilters,
     SearchResult,
     check_query_vector,
-    check_search_arguments,
+    check_search_request,
     embed_query,
 )
 from python_udfs.ranking import DEFAULT_CANDIDATES, DEFAULT_MODE, DEFAULT_RRF_K, DEFAULT_WEIGHTS, reciprocal_rank_fusion
@@ -51,9 +50,7 @@ def search_target(
     vector: Sequence[float] | None = None,
 ) -> list[SearchResult]:
     """Top `k` chunks of `target` for `query` that the caller's groups may read (as docvec.search)."""
-    check_search_arguments(k, mode, weights, rrf_k, candidates, DEFAULT_OVERSAMPLE)
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError("the query is empty")
+    check_search_request(query, vector, k, mode, weights, rrf_k, candidates)
     filters.where()  # no group -> ValueError, as in docvec.search
     if mode == "keyword":
         return target.keyword_ranking(query, filters, k)
