@@ -52,13 +52,9 @@
     {%- endif -%}
   {%- endif -%}
   {%- set answer = run_query("select docvec_publish(" ~ sql_literal(request) ~ ")").columns[0].values()[0] -%}
-  {%- set records = fromjson(answer) -%}
-  {%- for record in records -%}
-    {%- set line = 'docvec publish: ' ~ record['target'] ~ ' ' ~ record['status']
-        ~ (' v' ~ record['version'] if record['version'] is not none else '')
-        ~ ': +' ~ record['inserted'] ~ ' ~' ~ record['updated'] ~ ' -' ~ record['deleted'] ~ ' rows'
-        ~ (', parity ' ~ record['missing'] ~ ' missing / ' ~ record['extra'] ~ ' extra / ' ~ record['mismatched'] ~ ' mismatched' if record['missing'] is not none else '')
-        ~ (' (' ~ record['message'] ~ ')' if record['message'] else '') -%}
+  {%- set published = fromjson(answer) -%}
+  {%- set records = published['records'] -%}
+  {%- for line in published['lines'] -%}
     {{ log(line, info=True) }}
   {%- endfor -%}
   {%- set publish_runs = adapter.get_relation(database=target.database, schema=target.schema, identifier='publish_runs') -%}

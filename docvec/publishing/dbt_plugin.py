@@ -8,7 +8,7 @@ loads it beside `python_udfs.plugin` (what the transformation runs), which never
     docvec_publication_digest(serving_path)  the current publication's content digest (or NULL)
     docvec_publish_incoming(serving_path)    a fresh incoming file for the hook to copy into
     docvec_publish_records()                 every publish_runs record of the store (source serving.publish_log)
-    docvec_publish(request_json)             publish (or record a hold-back); JSON list of records
+    docvec_publish(request_json)             publish (or record a hold-back); JSON {records, log lines}
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from docvec.publishing.publisher import PublishRequest, publish
+from docvec.publishing.publisher import PublishRequest, describe, publish
 from docvec.publishing.store import ServingStore, serving_path_for
 
 
@@ -65,9 +65,11 @@ RECORDS_TYPE = "STRUCT(" + ", ".join(f'"{name}" {kind}' for name, kind in RECORD
 
 
 def publish_udf(request_json: str | None) -> str:
-    """Run `publisher.publish` for the hook's request; its records as JSON."""
+    """Run `publisher.publish` for the hook's request: JSON {records, lines}, the lines being
+    what the build log shows (publisher.describe, as `docvec publish --rollback` prints)."""
     request = PublishRequest.from_json(json.loads(request_json or "{}"))
-    return json.dumps(publish(request), default=str)
+    records = publish(request)
+    return json.dumps({"records": records, "lines": describe(records)}, default=str)
 
 
 def publish_records(serving_path: str) -> list[dict[str, Any]]:
