@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -69,6 +68,10 @@ DOWNSTREAM_JS = """(id) => document.querySelector('#cy')._cyreg.cy.getElementByI
     .successors('node').filter(n => n.visible()).map(n => n.id())"""
 
 BODY_CONTAINS_JS = "(text) => document.body.innerText.includes(text)"
+NODE_VISIBLE_JS = """(id) => {
+    const node = document.querySelector('#cy')._cyreg.cy.getElementById(id);
+    return node.length > 0 && node.visible();
+}"""
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -109,25 +112,27 @@ def page(docs_site: tuple[str, dict]):
             browser.close()
 
 
-def open_lineage(page, base_url: str, model: str) -> list[dict]:
-    """Open the full-screen lineage graph of `model` (selector `+model+`) and return its drawn nodes."""
+def open_lineage(page, base_url: str, model: str, upstream: str) -> list[dict]:
+    """Open the full-screen lineage graph of `model` (selector `+model+`) and return its drawn nodes.
+
+    The page draws the model's default (one-hop) graph first and applies the `+model+` selection
+    after it, on a loaded machine many seconds later, so the wait is for `upstream` (a node only the
+    full selection draws) to be visible, bounded; if it never appears the caller's assertion fails.
+    """
     selector = quote(f"+{model}+")
     page.goto(f"{base_url}#!/model/model.docvec.{model}?g_v=1&g_i={selector}")
     page.wait_for_function(GRAPH_DRAWN_JS, timeout=30_000)
-    # The page draws the model's default graph first and applies the `+model+` selection after it
-    # (on a loaded machine, seconds later): wait until the drawn nodes stop changing, bounded.
-    count_js = "() => document.querySelector('#cy')._cyreg.cy.nodes().filter(n => n.visible()).length"
-    counts, deadline = [page.evaluate(count_js)], time.monotonic() + 30
-    while time.monotonic() < deadline and not (len(counts) >= 3 and len(set(counts[-3:])) == 1):
-        page.wait_for_timeout(1000)
-        counts.append(page.evaluate(count_js))
-    page.wait_for_timeout(500)  # let the layout settle before reading positions and taking the screenshot
+    try:
+        page.wait_for_function(NODE_VISIBLE_JS, arg=upstream, timeout=90_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: the assertion reports what was drawn
+        pass
+    page.wait_for_timeout(1000)  # let the layout settle before reading positions and taking the screenshot
     return page.evaluate(VISIBLE_NODES_JS)
 
 
 def test_search_index_lineage_shows_the_landing_source(page, docs_site: tuple[str, dict]) -> None:
     base_url, _ = docs_site
-    nodes = open_lineage(page, base_url, "search_index")
+    nodes = open_lineage(page, base_url, "search_index", upstream=LANDING)
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "docs-lineage-search_index.png"
     page.screenshot(path=str(screenshot))
@@ -151,7 +156,10 @@ def test_search_index_lineage_shows_the_landing_source(page, docs_site: tuple[st
 def test_lineage_without_the_landing_source_does_not_show_it(page, docs_site: tuple[str, dict]) -> None:
     """Control: the golden questions come from a seed, so their lineage must not show the landing source."""
     base_url, _ = docs_site
-    nodes = {node["id"] for node in open_lineage(page, base_url, "eval_golden_questions")}
+    nodes = {
+        node["id"]
+        for node in open_lineage(page, base_url, "eval_golden_questions", upstream="seed.docvec.golden_questions")
+    }
     assert "seed.docvec.golden_questions" in nodes
     assert "model.docvec.eval_golden_questions" in nodes
     assert LANDING not in nodes
