@@ -89,10 +89,15 @@ class SearchFilters:
     path_prefix: str | None = None
     file_type: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+    # Where a publication holds several chunking strategies or models: only this one's chunks.
+    strategy_id: str | None = None
+    model_id: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         """The WHERE clause of a ranking and its parameters (groups first)."""
-        return filter_where(self.groups, self.path_prefix, self.file_type, self.metadata)
+        return filter_where(
+            self.groups, self.path_prefix, self.file_type, self.metadata, self.strategy_id, self.model_id
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -118,9 +118,11 @@ def filter_where(
     path_prefix: str | None = None,
     file_type: str | None = None,
     metadata: Sequence[tuple[str, str]] = (),
+    strategy_id: str | None = None,
+    model_id: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (and its parameters) of a ranking: the caller's access groups, then the
-    optional filters on the path prefix, file type and metadata keys."""
+    optional filters on the path prefix, file type, metadata keys, chunking strategy and model."""
     if not groups:
         raise ValueError("access groups are required: a caller with no group may read nothing")
     clauses = ["list_has_any(access_groups, ?::varchar[])"]
@@ -134,6 +136,10 @@ def filter_where(
     for key, value in metadata:
         clauses.append("json_extract_string(metadata, ?) = ?")
         params.extend(["$." + json_key(key), value])
+    for column, wanted in (("strategy_id", strategy_id), ("model_id", model_id)):
+        if wanted is not None:
+            clauses.append(f"{column} = ?")
+            params.append(wanted)
     return " and ".join(clauses), params
 
 

@@ -52,6 +52,8 @@ def search_target(
     """Top `k` chunks of `target` for `query` that the caller's groups may read (as docvec.search)."""
     check_search_request(query, vector, k, mode, weights, rrf_k, candidates)
     filters.where()  # no group -> ValueError, as in docvec.search
+    if filters.strategy_id is not None or filters.model_id is not None:
+        raise ValueError("an external target holds the serving strategy and model only: no strategy or model filter")
     if mode == "keyword":
         return target.keyword_ranking(query, filters, k)
     if vector is None:
