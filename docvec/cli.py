@@ -1,5 +1,6 @@
 """The `docvec` command: search the published serving store from a shell, publish and verify it
-(`publish`, `verify`), measure retrieval quality (`eval`), and trace column lineage (`lineage`)."""
+(`publish`, `verify`), serve it to applications and agents (`serve`, `mcp`), measure retrieval
+quality (`eval`), and trace column lineage (`lineage`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from docvec.searching import (
     connect,
     search,
 )
+from docvec.service.cli import add_commands as add_service_commands
+from docvec.service.cli import run_mcp, run_serve
 from python_udfs.ranking import (
     DEFAULT_CANDIDATES,
     DEFAULT_KEYWORD_WEIGHT,
@@ -172,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the project's models/docs/column_lineage.md)",
     )
     add_publish_commands(commands)
+    add_service_commands(commands)
     return parser
 
 
@@ -324,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_publish(args)
         if args.command == "verify":
             return run_verify(args)
+        if args.command == "serve":
+            return run_serve(args)
+        if args.command == "mcp":
+            return run_mcp(args)
         return _search(args)
     except KeyboardInterrupt:
         print("docvec: interrupted", file=sys.stderr)
