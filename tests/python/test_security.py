@@ -25,9 +25,11 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from security_corpus import (
@@ -51,10 +53,12 @@ from security_corpus import (
     warehouse_bytes,
     write_corpus,
 )
+from service_support import ServiceProcess, write_auth_config
 
 from docvec import SearchFilters, connect, search
 from docvec.publishing.store import ServingStore, serving_path_for
 from docvec.publishing.target_search import open_target, search_target
+from docvec.service import limits
 
 from conftest import DBT, DbtProject
 
@@ -63,7 +67,7 @@ pytest_plugins = ("postgres_server",)
 pytestmark = pytest.mark.integration
 
 MODES = ("vector", "keyword", "hybrid")
-PATHS = ("python", "cli", "macro", "served", "lancedb", "postgres")
+PATHS = ("python", "cli", "macro", "served", "lancedb", "postgres", "http")
 # The build publishes to these external targets too (issue #15: access control identical in every target).
 PG_DSN_ENV = "DOCVEC_SECURITY_PG_DSN"
 PUBLIC = ("public",)
@@ -167,6 +171,46 @@ def published_hits_through(warehouse: DbtProject, path: str) -> dict[str, list[H
 @pytest.fixture(scope="module")
 def served_hits(warehouse: DbtProject) -> dict[str, list[Hit]]:
     return published_hits_through(warehouse, "served")
+
+
+@pytest.fixture(scope="module")
+def service(warehouse: DbtProject, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`docvec serve` over the security build's serving store, with one API key whose principal the
+    server maps to `public` (the groups come from the server, never from the caller): (url, key)."""
+    folder = tmp_path_factory.mktemp("security_service")
+    credentials = write_auth_config(folder, {"public-bot": list(PUBLIC)})
+    server = ServiceProcess(Path(serving_path_for(str(warehouse.db_path))), credentials.config_path, folder / "log")
+    try:
+        server.wait_ready()
+        yield server.url, credentials.keys["public-bot"]
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def http_hits(service: tuple[str, str]) -> dict[str, list[Hit] | str]:
+    """Per mode, what the HTTP API returns to the `public` principal for every canary's query (k at
+    the service's bound, above the corpus' public chunk count: see test_vector_search_returns_every_public_chunk)."""
+    url, key = service
+    found: dict[str, list[Hit] | str] = {}
+    queries = [canary.query for canary in CANARIES] + [CONTROL_TOKEN, COMBINED_QUERY]
+    with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"}) as client:
+        for mode in MODES:
+            hits: list[Hit] = []
+            for query in queries:
+                response = client.post(
+                    "/v1/search", json={"query": query[: limits.MAX_QUERY_CHARS], "k": limits.MAX_K, "mode": mode}
+                )
+                if response.status_code != 200:
+                    found[mode] = f"POST /v1/search {mode} {query!r}: {response.status_code} {response.text[:2000]}"
+                    break
+                hits += [
+                    Hit("http", mode, query, h["chunk_id"], h["source_path"], h["chunk_text"])
+                    for h in response.json()["results"]
+                ]
+            else:
+                found[mode] = hits
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -499,3 +543,20 @@ def test_hostile_filters_through_the_search_macro(macro_copy: DbtProject) -> Non
     tables = {name for (name,) in macro_copy.query("select table_name from duckdb_tables()")}
     assert "docvec_pwned" not in tables
     assert table_counts(macro_copy) == before
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_service_answers_exactly_as_the_python_api(request: pytest.FixtureRequest, mode: str) -> None:
+    """The HTTP API applies the same access rules as docvec.search: for every canary query, the same
+    chunks in the same order as the Python API on the same publication (the service's k bound is
+    above what a public caller may read, so nothing is cut)."""
+
+    def by_query(path: str) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for hit in results_of(request, path, mode):
+            grouped.setdefault(hit.query[: limits.MAX_QUERY_CHARS], []).append(hit.chunk_id)
+        return grouped
+
+    served, http = by_query("served"), by_query("http")
+    assert http == {query: ids[: limits.MAX_K] for query, ids in served.items() if query in http}
+    assert set(http) == set(served)
