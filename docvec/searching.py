@@ -59,7 +59,7 @@ MAX_RRF_K = 1_000_000
 MAX_OVERSAMPLE = 100
 
 _COLUMNS = "chunk_id, source_path, title, section, start_char, end_char, chunk_text, document_id"
-_FILTER_COLUMNS = "access_groups, file_type, metadata"
+_FILTER_COLUMNS = "access_groups, file_type, metadata, strategy_id, model_id"
 
 
 @dataclass(frozen=True)

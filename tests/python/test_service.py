@@ -221,6 +221,18 @@ def test_filters_apply_with_the_groups(client: httpx.Client, credentials: Creden
     assert texts(search(client, headers, "soup", mode="keyword", filters={"metadata": {"team": "hr"}})) == []
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_naming_the_published_strategy_and_model_ranks_as_without(
+    client: httpx.Client, credentials: Credentials, mode: str
+) -> None:
+    """The strategy and model filters work through the HNSW path too (they filter its candidates)."""
+    headers = auth(credentials, "viewer")
+    named = search(client, headers, "glasshouse", mode=mode, strategy="recursive_256", model="all-MiniLM-L6-v2")
+    assert texts(named) == texts(search(client, headers, "glasshouse", mode=mode))
+    assert named.json()["strategy"] == "recursive_256"
+    assert_error(search(client, headers, "glasshouse", mode=mode, model="other-model"), 400)
+
+
 def test_an_unmapped_principal_reads_nothing(client: httpx.Client, credentials: Credentials) -> None:
     for mode in MODES:
         assert texts(search(client, auth(credentials, "nobody"), "glasshouse", mode=mode)) == []
