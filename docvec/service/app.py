@@ -66,6 +66,9 @@ class ServiceSettings:
     warm_up: bool = True
     page: bool = True
     mcp: bool = True
+    # Extra Host names the MCP endpoint accepts besides loopback (DNS-rebinding protection), e.g.
+    # "search.internal:8000" when the service is reached by that name.
+    mcp_hosts: tuple[str, ...] = ()
     extra_routes: list[Callable[[FastAPI], None]] = field(default_factory=list)
 
 
@@ -110,9 +113,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     metrics = ServiceMetrics()
     mcp_app = None
     if settings.mcp:
-        from docvec.service.mcp_server import streamable_http_app
+        from docvec.service.mcp_server import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, streamable_http_app
 
-        mcp_app = streamable_http_app(retrieval)
+        origins = tuple(f"{scheme}://{host}" for host in settings.mcp_hosts for scheme in ("http", "https"))
+        mcp_app = streamable_http_app(retrieval, (*LOOPBACK_HOSTS, *settings.mcp_hosts), (*LOOPBACK_ORIGINS, *origins))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -42,6 +42,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--no-page", action="store_true", help="do not serve the search page")
     serve.add_argument("--no-mcp", action="store_true", help="do not serve the MCP endpoint /mcp")
     serve.add_argument(
+        "--mcp-host",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="a Host the MCP endpoint accepts besides loopback (repeatable; `name:*` for any port)",
+    )
+    serve.add_argument(
         "--lazy-model", action="store_true", help="load the query model at the first search, not at start"
     )
     serve.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
@@ -105,6 +112,7 @@ def run_serve(args: argparse.Namespace) -> int:
         warm_up=not args.lazy_model,
         page=not args.no_page,
         mcp=not args.no_mcp,
+        mcp_hosts=tuple(args.mcp_host),
     )
     app = create_app(settings)
     print(f"docvec serve: {serving} on http://{args.host}:{args.port}", file=sys.stderr, flush=True)

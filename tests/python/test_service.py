@@ -30,7 +30,6 @@ from conftest import naughty_strings
 pytestmark = pytest.mark.integration
 
 MODES = ("vector", "keyword", "hybrid")
-NO_MCP: tuple[str, ...] = ("--no-mcp",)  # TEMP until mcp_server lands
 HR_CANARY = "zorblatt"  # a word only the hr document holds
 V2_TOKEN = "quokkafest"  # a word only the second publication holds
 JWT_SECRET = "a test secret that is long enough for HS256 x"
@@ -81,7 +80,7 @@ def credentials(store: Path) -> Credentials:
 @pytest.fixture(scope="module")
 def service(store: Path, credentials: Credentials) -> Iterator[ServiceProcess]:
     server = ServiceProcess(
-        store, credentials.config_path, store.parent / "serve.log", *NO_MCP, env={JWT_SECRET_ENV: JWT_SECRET}
+        store, credentials.config_path, store.parent / "serve.log", env={JWT_SECRET_ENV: JWT_SECRET}
     )
     try:
         server.wait_ready()
@@ -144,7 +143,6 @@ def test_not_ready_until_something_is_published(tmp_path: Path, credentials: Cre
         credentials.config_path,
         tmp_path / "log",
         "--lazy-model",
-        *NO_MCP,
         env={JWT_SECRET_ENV: JWT_SECRET},
     )
     try:
