@@ -67,7 +67,7 @@ pytest_plugins = ("postgres_server",)
 pytestmark = pytest.mark.integration
 
 MODES = ("vector", "keyword", "hybrid")
-PATHS = ("python", "cli", "macro", "served", "lancedb", "postgres", "http")
+PATHS = ("python", "cli", "macro", "served", "lancedb", "postgres", "http", "mcp")
 # The build publishes to these external targets too (issue #15: access control identical in every target).
 PG_DSN_ENV = "DOCVEC_SECURITY_PG_DSN"
 PUBLIC = ("public",)
@@ -211,6 +211,42 @@ def http_hits(service: tuple[str, str]) -> dict[str, list[Hit] | str]:
             else:
                 found[mode] = hits
     return found
+
+
+@pytest.fixture(scope="module")
+def mcp_hits(service: tuple[str, str]) -> dict[str, list[Hit] | str]:
+    """Per mode, what the MCP tool `search` (streamable HTTP, the SDK's own client, one session)
+    returns to the `public` principal for every canary's query, as http_hits."""
+    import anyio
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    url, key = service
+    queries = [canary.query for canary in CANARIES] + [CONTROL_TOKEN, COMBINED_QUERY]
+
+    async def run() -> dict[str, list[Hit] | str]:
+        found: dict[str, list[Hit] | str] = {}
+        with anyio.fail_after(600):
+            async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=120) as http:
+                async with Client(streamable_http_client(url + "/mcp", http_client=http)) as client:
+                    for mode in MODES:
+                        hits: list[Hit] = []
+                        for query in queries:
+                            arguments = {"query": query[: limits.MAX_QUERY_CHARS], "k": limits.MAX_K, "mode": mode}
+                            result = await client.call_tool("search", arguments)
+                            if result.is_error or result.structured_content is None:
+                                found[mode] = f"MCP search {mode} {query!r} failed: {result.content}"
+                                break
+                            hits += [
+                                Hit("mcp", mode, query, h["chunk_id"], h["source_path"], h["chunk_text"])
+                                for h in result.structured_content["results"]
+                            ]
+                        else:
+                            found[mode] = hits
+        return found
+
+    return anyio.run(run)
 
 
 @pytest.fixture(scope="module")
@@ -547,7 +583,7 @@ def test_hostile_filters_through_the_search_macro(macro_copy: DbtProject) -> Non
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_service_answers_exactly_as_the_python_api(request: pytest.FixtureRequest, mode: str) -> None:
-    """The HTTP API applies the same access rules as docvec.search: for every canary query, the same
+    """The HTTP API and the MCP tool apply the same access rules as docvec.search: for every canary query, the same
     chunks in the same order as the Python API on the same publication (the service's k bound is
     above what a public caller may read, so nothing is cut)."""
 
@@ -557,6 +593,8 @@ def test_the_service_answers_exactly_as_the_python_api(request: pytest.FixtureRe
             grouped.setdefault(hit.query[: limits.MAX_QUERY_CHARS], []).append(hit.chunk_id)
         return grouped
 
-    served, http = by_query("served"), by_query("http")
-    assert http == {query: ids[: limits.MAX_K] for query, ids in served.items() if query in http}
-    assert set(http) == set(served)
+    served = by_query("served")
+    for path in ("http", "mcp"):
+        answered = by_query(path)
+        assert answered == {query: ids[: limits.MAX_K] for query, ids in served.items() if query in answered}, path
+        assert set(answered) == set(served), path
