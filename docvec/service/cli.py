@@ -49,6 +49,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="a Host the MCP endpoint accepts besides loopback (repeatable; `name:*` for any port)",
     )
     serve.add_argument(
+        "--duckdb-threads",
+        type=int,
+        default=1,
+        help="DuckDB threads per query (default 1: concurrent requests use the other cores; 0: all cores)",
+    )
+    serve.add_argument(
         "--lazy-model", action="store_true", help="load the query model at the first search, not at start"
     )
     serve.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
@@ -113,6 +119,7 @@ def run_serve(args: argparse.Namespace) -> int:
         page=not args.no_page,
         mcp=not args.no_mcp,
         mcp_hosts=tuple(args.mcp_host),
+        duckdb_threads=args.duckdb_threads,
     )
     app = create_app(settings)
     print(f"docvec serve: {serving} on http://{args.host}:{args.port}", file=sys.stderr, flush=True)

@@ -47,10 +47,13 @@ class Loaded:
         return max(0.0, ((now or datetime.now(UTC)) - self.published_at).total_seconds())
 
 
-def open_loaded(path: str) -> Loaded:
-    """Open the publication file `path` read-only and read its docvec_publication row."""
+def open_loaded(path: str, duckdb_threads: int | None = None) -> Loaded:
+    """Open the publication file `path` read-only and read its docvec_publication row; with
+    `duckdb_threads`, DuckDB's worker threads for it (see ServiceSettings.duckdb_threads)."""
     conn = connect_publication(path)
     try:
+        if duckdb_threads:
+            conn.execute(f"set threads = {int(duckdb_threads)}")
         row = conn.execute(f"select version, published_at, row_count from {PUBLICATION_TABLE}").fetchone()
         if row is None:
             raise NotReady(f"{path!r} has no {PUBLICATION_TABLE} row: not a docvec publication")
@@ -72,8 +75,9 @@ def open_loaded(path: str) -> Loaded:
 class LivePublication:
     """The current publication of the serving link `serving_path`, reopened when the link moves."""
 
-    def __init__(self, serving_path: str) -> None:
+    def __init__(self, serving_path: str, duckdb_threads: int | None = None) -> None:
         self.serving_path = serving_path
+        self.duckdb_threads = duckdb_threads
         self._lock = threading.Lock()  # guards _current and the lease counts
         self._opening = threading.Lock()  # one thread opens a new publication at a time
         self._current: Loaded | None = None
@@ -99,7 +103,7 @@ class LivePublication:
             if current is not None and current.path == target:
                 return current
             try:
-                loaded = open_loaded(target)
+                loaded = open_loaded(target, self.duckdb_threads)
             except (duckdb.Error, OSError, NotReady):
                 return current  # a file that cannot be opened (yet): keep serving what is loaded
             with self._lock:

@@ -135,6 +135,7 @@ def test_health_and_readiness_report_the_publication(client: httpx.Client) -> No
     assert body["ready"] is True and body["version"] >= 1 and body["rows"] >= len(CHUNKS) - 1
     assert body["strategies"] == ["recursive_256"] and body["models"] == ["all-MiniLM-L6-v2"]
     assert body["age_seconds"] > 0
+    assert body["duckdb_threads"] == 1  # the service default (docvec serve --duckdb-threads)
 
 
 def test_not_ready_until_something_is_published(tmp_path: Path, credentials: Credentials) -> None:
