@@ -26,6 +26,9 @@ BENCHMARKS = [
     ("bench.latency_bench", [], ["--quick"]),
     # needs bench.eval_scifact's warehouse (above); --quick leaves out the build under load
     ("bench.publish_bench", [], ["--queries", "50", "--skip-build-test"]),
+    # `docvec serve` under 1/4/16 clients and during a publish (SciFact; embeds the abstracts once if
+    # bench.eval_scifact's warehouse is absent)
+    ("bench.service_bench", [], ["--quick"]),
     ("bench.encoding_eval", [], ["--texts", "2", "--prefix-step", "40"]),
 ]
 
