@@ -1,8 +1,12 @@
 """Throughput and latency of `docvec serve` under 1, 4 and 16 concurrent clients, at SciFact scale,
 with and without a publish during the run.
 
-    .venv/bin/python -m bench.service_bench                    # ~6 min on 2 cores (+ ~3 min embedding, once)
-    .venv/bin/python -m bench.service_bench --quick            # 5 s cells (~3 min)
+    .venv/bin/python -m bench.service_bench                # 15 s cells: ~6 min on 2 idle cores
+    .venv/bin/python -m bench.service_bench --quick        # 5 s cells: ~3 min
+    .venv/bin/python -m bench.service_bench --markdown bench/results/service_bench.json   # the report again
+
+Without a SciFact warehouse the first run embeds the 5,183 abstracts (12-23 min measured on 2
+shared cores) and caches the vectors under `--workdir`; later runs embed nothing.
     .venv/bin/python -m bench.service_bench [--db PATH] [--duration 15] [--clients 1,4,16]
         [--modes vector,keyword,hybrid] [--variants duckdb=1 ...] [--skip-publish]
         [--workdir DIR] [--out bench/results/service_bench.json]
@@ -22,8 +26,9 @@ requests/s, p50/p95/p99 of the client-side latency, errors (any non-200 or conne
 the server's own time (`took_ms`) against the client's, the server's CPU time per request and
 how many requests repeated a query (the server caches query vectors). The CPU that other
 processes used during a cell is measured too; a cell where it exceeds MAX_OTHER_CORES is run
-again (`--retries`, default 2), since a shared 2-core machine's noise is not the service's. Ratios: throughput with 4
-(and 16) clients over 1 client, per mode, in the same run.
+again (`--retries`, default 2), since a shared 2-core machine's noise is not the service's.
+Ratios: throughput with 4 (and 16) clients over 1 client, per mode, in the same run. A server
+that dies during a cell is reported (server_exit, its log's tail: faulthandler stacks).
 
 With a publish: hybrid x 4 clients while this process publishes a second version (the same
 table with 1% of its rows changed, bench.publish_support.write_changed_warehouse): finalize
@@ -106,7 +111,9 @@ STAFF_EVERY = 10  # documents whose hash % STAFF_EVERY == 0 are `staff` only
 PUBLIC, STAFF = "public", "staff"
 STRATEGY_ID, MODEL_ID = "scifact_abstract", "all-MiniLM-L6-v2"
 WARMUP_PROFILE = 5  # profile queries run once before they are timed
-PROFILE_THREADS = 4
+# Threads of the in-process scaling check: never more than the CPUs, because more concurrent HNSW
+# index scans than std::thread::hardware_concurrency() in one process crash (vss 1.5.5, SIGSEGV).
+PROFILE_THREADS = min(4, os.cpu_count() or 1)
 MAX_OTHER_CORES = 0.25  # a cell during which other processes used more is measured again
 RETRIES = 2
 RETRY_PAUSE_S = 10.0

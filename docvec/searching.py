@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -57,6 +58,12 @@ DEFAULT_DB_PATH = "docvec.duckdb"
 MAX_RESULTS = 10_000  # k and candidates
 MAX_RRF_K = 1_000_000
 MAX_OVERSAMPLE = 100
+
+# DuckDB 1.5.5's vss HNSW index scans abort the process ("free(): invalid size") when several
+# threads of one process run them at once (found by bench.service_bench: docvec serve with 8
+# concurrent vector searches). Until that is fixed upstream, one indexed scan at a time per process;
+# exact scans, BM25 and everything else still run concurrently.
+_HNSW_SCAN = threading.Lock()
 
 _COLUMNS = "chunk_id, source_path, title, section, start_char, end_char, chunk_text, document_id"
 _FILTER_COLUMNS = "access_groups, file_type, metadata, strategy_id, model_id"
@@ -311,7 +318,8 @@ def indexed_vector_ranking(
     `limit * oversample` nearest of all rows, ranked by exact similarity; None when fewer than
     `limit` permitted chunks are among them (the caller then ranks exactly)."""
     sql, params = vector_sql(vector, filters, limit, indexed=True, oversample=oversample)
-    rows = _without_late_materialization(conn, sql, params)
+    with _HNSW_SCAN:
+        rows = _without_late_materialization(conn, sql, params)
     return rows if len(rows) >= limit else None
 
 
