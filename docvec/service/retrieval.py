@@ -36,6 +36,8 @@ _CHUNK_COLUMNS = (
     "n_tokens, source_path, title, file_type, metadata"
 )
 
+_CHUNK_NAMES = tuple(name.strip() for name in _CHUNK_COLUMNS.split(","))
+
 
 class NotFound(LookupError):
     """No such document or chunk that the caller may read."""
@@ -215,8 +217,7 @@ def _readable(
 
 def chunk_dict(row: tuple) -> dict[str, Any]:
     """A search_index row (the _CHUNK_COLUMNS) as JSON-ready fields."""
-    names = [name.strip() for name in _CHUNK_COLUMNS.split(",")]
-    found = dict(zip(names, row))
+    found = dict(zip(_CHUNK_NAMES, row))
     found["metadata"] = _metadata(found["metadata"])
     return found
 
