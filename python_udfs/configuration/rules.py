@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
 
 from ..embedding.backends import BACKENDS
+from ..parsing.results import OCR_MODES, PDF_PARSERS
 from ..redaction.entities import ENTITY_TYPES
 from ..redaction.policy import PII_ACTIONS
 from ..redaction.spans import PII_MODES
@@ -83,6 +84,11 @@ def pii_mode(value: Any) -> str | None:
     return choice(PII_MODES)("off" if value is False else value)
 
 
+def ocr_mode(value: Any) -> str | None:
+    """One of OCR_MODES; YAML reads a bare `off` as false, which means off."""
+    return choice(OCR_MODES)("off" if value is False else value)
+
+
 def texts(*, at_least: int = 0, single: bool = False, optional: bool = False) -> Rule:
     """A list of non-empty strings (at least `at_least`); `single`: one string is accepted too."""
     expected = "a list of non-empty strings" if at_least == 0 else f"a list of at least {at_least} non-empty string"
@@ -143,6 +149,10 @@ VAR_RULES: dict[str, Rule] = {
     "json_id_fields": texts(),
     "json_title_fields": texts(),
     "encoding_min_confidence": fraction,
+    "pdf_parser": choice(PDF_PARSERS),
+    "ocr": ocr_mode,
+    "ocr_min_confidence": number(0, maximum=100),
+    "max_sheet_rows": integer(1, 1_000_000),
     "boilerplate_min_share": fraction,
     "boilerplate_min_documents": integer(2),
     # chunking (serving_strategy is also checked against the seed's strategy ids)

@@ -7,6 +7,9 @@ from typing import Any
 
 __all__ = [
     "ACCESS_UNPARSEABLE",
+    "LOW_CONFIDENCE",
+    "OCR_MODES",
+    "PDF_PARSERS",
     "REASONS",
     "BinaryContentError",
     "InvalidEncodingError",
@@ -21,6 +24,8 @@ __all__ = [
 # complex YAML, a misspelt or misplaced access key, an empty, null, blank or non-list value):
 # quarantined, never public (access control fails closed).
 ACCESS_UNPARSEABLE = "access_unparseable"
+# OCR found no text it is confident about (every page under ParseOptions.ocr_min_confidence).
+LOW_CONFIDENCE = "low_confidence"
 
 REASONS = (
     "unsupported_type",
@@ -31,7 +36,12 @@ REASONS = (
     "invalid_encoding",
     "too_large",
     ACCESS_UNPARSEABLE,
+    LOW_CONFIDENCE,
 )
+
+# The parser choices (vars `pdf_parser`, `ocr`): "auto" is the measured default of each format.
+PDF_PARSERS = ("auto", "pypdf", "pypdfium2", "pdfplumber")
+OCR_MODES = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,22 @@ class ParseResult:
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """Field names looked up, in order, in each JSON/JSONL record."""
+    """The parser settings (dbt vars of the same names, through macros/parse_options_json.sql)."""
 
+    # Field names looked up, in order, in each JSON/JSONL record.
     json_text_fields: tuple[str, ...] = ("text", "body", "content")
     json_id_fields: tuple[str, ...] = ("id", "_id", "uuid")
     json_title_fields: tuple[str, ...] = ("title", "name")
+    # The PDF text extractor, one of PDF_PARSERS.
+    pdf_parser: str = "auto"
+    # OCR of images and of PDF pages without a text layer (one of OCR_MODES), and the mean word
+    # confidence (0..100) under which an OCR'd page is flagged; a document none of whose pages
+    # reaches it is rejected as LOW_CONFIDENCE.
+    ocr: str = "auto"
+    ocr_min_confidence: float = 60.0
+    # Spreadsheets and CSV: data rows per document (a larger sheet becomes several documents,
+    # each with the header row).
+    max_sheet_rows: int = 1000
 
 
 class TextDecodeError(ValueError):
