@@ -85,6 +85,7 @@ def test_file_types_mapping() -> None:
         "invalid_encoding",
         "too_large",
         "access_unparseable",
+        "low_confidence",
     )
 
 
