@@ -66,13 +66,10 @@ def load_extensions(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...] = ("
 
 def parse_udf(source_path: str | None, content: bytes | None, options_json: str | None) -> dict[str, Any]:
     """DuckDB wrapper of `parsing.parse_document`: records as a list of structs, never raises."""
-    options = parsing.ParseOptions(
-        **{
-            k: tuple(v) if isinstance(v, list) else v
-            for k, v in json.loads(options_json or "{}").items()
-            if v is not None
-        }
-    )
+    fields: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(options_json or "{}").items() if v is not None
+    }
+    options = parsing.ParseOptions(**fields)
     result = parsing.parse_document(source_path or "", bytes(content or b""), options)
     return {
         "records": [
