@@ -29,6 +29,40 @@ chunks as (
     from {{ ref('chunks') }}
 ),
 
+{#- The API counters of this build (embedding_backend openai): the embeddings model writes them to
+    its side table embedding_api_runs (python_udfs/embedding/api_stats.py); none when it is absent.
+    information_schema, not adapter.get_relation: dbt's relation cache does not know a table the
+    Python model created itself. -#}
+{%- set embeddings_relation = ref('embeddings') -%}
+{%- set api_runs = none -%}
+{%- if execute -%}
+  {%- set found = run_query(
+      "select count(*) from information_schema.tables where table_catalog = " ~ sql_literal(embeddings_relation.database)
+      ~ " and table_schema = " ~ sql_literal(embeddings_relation.schema) ~ " and table_name = 'embedding_api_runs'"
+  ).columns[0].values()[0] -%}
+  {%- if found > 0 -%}
+    {%- set api_runs = embeddings_relation.incorporate(path={'identifier': 'embedding_api_runs'}) -%}
+  {%- endif -%}
+{%- endif %}
+
+api as (
+    {%- if api_runs is not none %}
+    select
+        coalesce(sum(requests), 0)::bigint as embedding_requests,
+        coalesce(sum(retries), 0)::bigint as embedding_retries,
+        coalesce(sum(tokens), 0)::bigint as embedding_tokens,
+        coalesce(bool_or(tokens_estimated), false) as embedding_tokens_estimated
+    from {{ api_runs }}
+    where invocation_id = {{ sql_literal(invocation_id) }}
+    {%- else %}
+    select
+        0::bigint as embedding_requests,
+        0::bigint as embedding_retries,
+        0::bigint as embedding_tokens,
+        false as embedding_tokens_estimated
+    {%- endif %}
+),
+
 embedded as (
     select count(*) filter (where invocation_id = {{ sql_literal(invocation_id) }}) as texts_embedded
     from {{ ref('embeddings') }}
@@ -66,6 +100,10 @@ final as (
         chunks.distinct_texts,
         embedded.texts_embedded,
         chunks.distinct_texts - embedded.texts_embedded as embeddings_reused,
+        api.embedding_requests,
+        api.embedding_retries,
+        api.embedding_tokens,
+        api.embedding_tokens_estimated,
         served.search_index_chunks,
         coalesce(pii.pii_findings, 0) as pii_findings,
         pii.pii_counts,
@@ -82,7 +120,7 @@ final as (
         null::varchar as publish_status,
         null::integer as published_version,
         null::double as publish_lag_seconds
-    from staged, parsed, documents, quarantined, duplicates, chunks, embedded, served, pii
+    from staged, parsed, documents, quarantined, duplicates, chunks, embedded, api, served, pii
 )
 
 select * from final

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
 
-from ..embedding.backends import BACKENDS
+from ..embedding.backends import API_BACKENDS, BACKENDS
 from ..parsing.results import OCR_MODES, PDF_PARSERS
 from ..redaction.entities import ENTITY_TYPES
 from ..redaction.policy import PII_ACTIONS
@@ -127,6 +127,26 @@ def patterns(value: Any) -> str | None:
     return None
 
 
+def optional_integer(minimum: int) -> Rule:
+    """null or an integer >= minimum."""
+    inner = integer(minimum)
+    return lambda value: None if value is None or inner(value) is None else f"null or {inner(value)}"
+
+
+def optional_url(value: Any) -> str | None:
+    """null or an http(s) URL."""
+    ok = value is None or (
+        isinstance(value, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()) is not None
+    )
+    return None if ok else "null or an http:// or https:// URL (e.g. https://api.openai.com/v1)"
+
+
+def env_var_name(value: Any) -> str | None:
+    """The name of an environment variable (the value itself is never configured)."""
+    ok = isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) is not None
+    return None if ok else "the name of an environment variable (letters, digits, _), e.g. OPENAI_API_KEY"
+
+
 def fraction(value: Any) -> str | None:
     """A number in [0, 1]."""
     return number(0, maximum=1)(value)
@@ -165,6 +185,16 @@ VAR_RULES: dict[str, Rule] = {
     "embedding_max_batch_tokens": integer(0),
     "embedding_dimension": integer(1),
     "embedding_cache_retention_days": integer(0),
+    "embedding_api_base_url": optional_url,
+    "embedding_api_model": optional_text,
+    "embedding_api_dimensions": optional_integer(1),
+    "embedding_api_key_env": env_var_name,
+    "embedding_api_max_input_tokens": integer(1),
+    "embedding_api_max_request_tokens": integer(1),
+    "embedding_api_max_texts_per_request": integer(1),
+    "embedding_api_concurrency": integer(1, 64),
+    "embedding_api_timeout_seconds": number(0, strict=True),
+    "embedding_api_max_retries": integer(0, 20),
     # privacy and access
     "pii_mode": pii_mode,
     "pii_policy": pii_policy,
@@ -230,5 +260,27 @@ def cross_var_problems(values: Mapping[str, Any]) -> list[str]:
     if values.get("hybrid_vector_weight") == 0 and values.get("hybrid_keyword_weight") == 0:
         problems.append(
             "vars hybrid_vector_weight and hybrid_keyword_weight are both 0: expected at least one weight > 0"
+        )
+    return problems + embedding_api_problems(values)
+
+
+def embedding_api_problems(values: Mapping[str, Any]) -> list[str]:
+    """With embedding_backend openai, embedding_api_dimensions (when set) is embedding_dimension
+    and the model id names it (`name@512`), so vectors of two lengths never share a model id."""
+    dimensions = values.get("embedding_api_dimensions")
+    if dimensions is None or values.get("embedding_backend") not in API_BACKENDS:
+        return []
+    problems = []
+    dimension = values.get("embedding_dimension")
+    if dimension != dimensions:
+        problems.append(
+            var_problem("embedding_api_dimensions", dimensions, f"equal to embedding_dimension ({dimension})")
+        )
+    model_id = values.get("embedding_model_id")
+    if not (isinstance(model_id, str) and model_id.endswith(f"@{dimensions}")):
+        problems.append(
+            var_problem(
+                "embedding_model_id", model_id, f"a model id ending in @{dimensions} (embedding_api_dimensions)"
+            )
         )
     return problems

@@ -10,16 +10,28 @@ Two modules, one concern each:
   streaming Arrow record batches of vectors to DuckDB (`embedding_batches`) with progress logged
   through dbt, so memory stays bounded by one batch whatever the corpus size.
 
+`embedding_backend: openai` embeds through an OpenAI-compatible API instead, one concern per
+module: `openai_api` (settings, the HTTP client: retries, validation), `api_requests` (token
+bound, request sizing), `api_embedder` (the model object `load_model` returns: concurrency),
+`journal` (vectors durable per response), `api_streaming` (journal first, then stream) and
+`api_stats` (the build's counters, for pipeline_runs).
+
 Everything public is importable from here: `from python_udfs.embedding import embed_texts, load_model`.
 """
 
 from __future__ import annotations
 
 from ..tokens import DEFAULT_MODEL_ID
+from .api_embedder import ApiEmbedder, InputTooLongError
+from .api_requests import TOKEN_BOUND_OVERHEAD, plan_requests, token_bound
+from .api_stats import STATS_TABLE, ApiStats, record_stats
+from .api_streaming import FillResult, api_embedding_batches, fill_journal, journal_batches
 from .backends import (
+    API_BACKENDS,
     BACKENDS,
     CACHE_DIR_ENV,
     EXPORT_MARKER,
+    LOCAL_BACKENDS,
     ONNX_FILE,
     STALE_TEMP_SECONDS,
     THREADS_ENV,
@@ -34,6 +46,15 @@ from .backends import (
     load_model,
     model_fingerprint,
     onnx_cache_dir,
+)
+from .journal import Journal, journal_path
+from .openai_api import (
+    ApiConfigurationError,
+    ApiSettings,
+    EmbeddingApiError,
+    EmbeddingClient,
+    MalformedResponseError,
+    settings_from_config,
 )
 from .streaming import (
     DEFAULT_BATCH_SIZE,
@@ -50,7 +71,29 @@ from .streaming import (
 )
 
 __all__ = [
+    "API_BACKENDS",
     "BACKENDS",
+    "LOCAL_BACKENDS",
+    "STATS_TABLE",
+    "TOKEN_BOUND_OVERHEAD",
+    "ApiConfigurationError",
+    "ApiEmbedder",
+    "ApiSettings",
+    "ApiStats",
+    "EmbeddingApiError",
+    "EmbeddingClient",
+    "FillResult",
+    "InputTooLongError",
+    "Journal",
+    "MalformedResponseError",
+    "api_embedding_batches",
+    "fill_journal",
+    "journal_batches",
+    "journal_path",
+    "plan_requests",
+    "record_stats",
+    "settings_from_config",
+    "token_bound",
     "CACHE_DIR_ENV",
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_BATCH_TOKENS",

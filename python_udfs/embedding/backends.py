@@ -11,6 +11,10 @@ The exports never touch the model folder (it may be read-only, e.g. in site-pack
 `~/.cache/docvec`), written to a temporary folder or file first and renamed into place, so an
 interrupted export never leaves half a model. Vectors of each backend carry their own model id
 (`effective_model_id`), so they never mix in the embedding cache.
+
+- `openai`: no local model; texts are embedded through an OpenAI-compatible `POST /embeddings`
+  (python_udfs.embedding.openai_api). `embedding_model_id` then names the provider's model (and
+  its dimensions, `name@512`); its vectors are stored as `openai:<embedding_model_id>`.
 """
 
 from __future__ import annotations
@@ -29,14 +33,23 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..tokens import resolve_model_path
+
+if TYPE_CHECKING:
+    from .openai_api import ApiSettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+LOCAL_BACKENDS = ("torch", "onnx", "onnx-int8")
+API_BACKENDS = ("openai",)
+# The values of var embedding_backend.
+BACKENDS = LOCAL_BACKENDS + API_BACKENDS
+# The model id prefix of vectors from an API backend (`openai:text-embedding-3-small`).
+API_MODEL_ID_PREFIX = {"openai": "openai:"}
 
 CACHE_DIR_ENV = "DOCVEC_CACHE_DIR"
 THREADS_ENV = "DOCVEC_EMBEDDING_THREADS"
@@ -50,8 +63,17 @@ logger = logging.getLogger("docvec.embedding")
 
 
 def effective_model_id(model_id: str, backend: str) -> str:
-    """The `model_id` stored with vectors: vectors from different backends never mix."""
+    """The `model_id` stored with vectors: vectors from different backends never mix.
+
+    torch: the id itself; onnx, onnx-int8: `id@backend`; openai: `openai:id`, where the id names
+    the provider's model and, when it is shortened, its dimensions (`text-embedding-3-small@512`;
+    var embedding_api_dimensions must then match). The base URL is not part of it: moving a server
+    or going through a proxy does not change the vectors (and must not re-pay a whole corpus);
+    give a differently quantized deployment of the same model a model id of its own and its served
+    name in embedding_api_model."""
     check_backend(backend)
+    if backend in API_BACKENDS:
+        return API_MODEL_ID_PREFIX[backend] + model_id
     return model_id if backend == "torch" else f"{model_id}@{backend}"
 
 
@@ -79,13 +101,32 @@ def load_model(
     *,
     device: str = "cpu",
     threads: int | None = None,
+    api: ApiSettings | None = None,
 ):
     """Load (once per process) the sentence-transformers model from a local folder.
 
     `backend` is one of BACKENDS; the ONNX ones export the model into the cache on first use.
     `threads` (default `cpu_threads()`) sets torch's and ONNX Runtime's intra-op threads.
+    `openai` returns an ApiEmbedder for `api` (default: ApiSettings.from_env(), the
+    DOCVEC_EMBEDDING_API_* variables); `model_path` is then unused.
     """
+    check_backend(backend)
+    if backend in API_BACKENDS:
+        return _api_embedder(api or _settings_from_env())
     return _load_model(model_path or None, backend, device, threads or cpu_threads())
+
+
+def _settings_from_env() -> ApiSettings:
+    from .openai_api import ApiSettings
+
+    return ApiSettings.from_env()
+
+
+@lru_cache(maxsize=4)
+def _api_embedder(settings: ApiSettings):
+    from .api_embedder import ApiEmbedder
+
+    return ApiEmbedder(settings)
 
 
 @lru_cache(maxsize=4)

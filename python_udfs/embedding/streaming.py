@@ -173,7 +173,24 @@ def embedding_batches(
 
     `stop_reason` is asked before every forward pass; once it names a reason (a signal), the
     stream yields the vectors of the passes already done and ends, so that a stop costs at most
-    one forward pass and keeps what was embedded."""
+    one forward pass and keeps what was embedded.
+
+    An API embedder (`load_model(..., "openai")`) goes through python_udfs.embedding.api_streaming
+    instead: each response is committed to the embedding journal before its vectors are yielded,
+    and a stop waits for the requests in flight."""
+    if getattr(model, "backend", None) == "openai":
+        from .api_streaming import api_embedding_batches
+
+        yield from api_embedding_batches(
+            batches,
+            model,
+            model_id=model_id,
+            total=total,
+            invocation_id=invocation_id,
+            log=log,
+            stop_reason=stop_reason,
+        )
+        return
     dimension = embedding_dimension(model)
     schema = output_schema(dimension)
     progress = Progress(total, log)
@@ -187,7 +204,7 @@ def embedding_batches(
         texts = batch.column("chunk_text").to_pylist()
         rows, vectors = _embed_until_stopped(model, texts, batch_size, max_batch_tokens, stop_reason)
         if len(rows):
-            yield _vector_batch(
+            yield vector_batch(
                 batch.column("text_sha256").take(pa.array(rows)), vectors, model_id, invocation_id, schema
             )
             progress.advance(len(rows))
@@ -220,7 +237,7 @@ def _embed_until_stopped(
     return rows[order], vectors[order]
 
 
-def _vector_batch(
+def vector_batch(
     keys: pa.Array, vectors: np.ndarray, model_id: str, invocation_id: str | None, schema: pa.Schema
 ) -> pa.RecordBatch:
     """The output record batch of `keys` (text hashes) and their `vectors`."""

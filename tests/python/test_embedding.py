@@ -197,7 +197,7 @@ def test_long_text_is_truncated_not_rejected(model) -> None:
 
 
 def test_backends() -> None:
-    assert BACKENDS == ("torch", "onnx", "onnx-int8")
+    assert BACKENDS == ("torch", "onnx", "onnx-int8", "openai")
 
 
 def test_effective_model_id_torch_is_the_model_id() -> None:
@@ -207,7 +207,7 @@ def test_effective_model_id_torch_is_the_model_id() -> None:
 
 def test_effective_model_id_differs_per_backend() -> None:
     ids = [effective_model_id("all-MiniLM-L6-v2", b) for b in BACKENDS]
-    assert ids == ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2@onnx", "all-MiniLM-L6-v2@onnx-int8"]
+    assert ids == ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2@onnx", "all-MiniLM-L6-v2@onnx-int8", "openai:all-MiniLM-L6-v2"]
     assert len(set(ids)) == len(BACKENDS)
 
 
