@@ -18,6 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
+
+from python_udfs.embedding.backends import effective_model_id
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DOCS = PROJECT_ROOT / "sample_docs"
@@ -27,6 +30,9 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 TEST_DATA = PROJECT_ROOT / "tests" / "data"
 # The Big List of Naughty Strings (MIT, see tests/data/naughty-strings/LICENSE): a JSON list of strings.
 NAUGHTY_STRINGS = TEST_DATA / "naughty-strings" / "blns.json"
+PROJECT_VARS = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+# The model id a default build stores its vectors under (the backend's id: `effective_model_id`).
+SERVING_MODEL_ID = effective_model_id(PROJECT_VARS["embedding_model_id"], PROJECT_VARS["embedding_backend"])
 
 TIERS = ("unit", "integration", "browser", "lint")
 # Fixtures that run the real dbt project; a test whose fixture closure holds one is `integration`.

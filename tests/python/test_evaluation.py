@@ -17,7 +17,7 @@ from docvec import evaluation as docvec_eval
 from python_udfs import evaluation as ev
 from python_udfs.plugin import load_extensions
 
-from conftest import PROJECT_ROOT, SAMPLE_DOCS
+from conftest import PROJECT_ROOT, SAMPLE_DOCS, SERVING_MODEL_ID
 
 MODES = ("vector", "keyword", "hybrid")
 METRIC_KEYS = {(m, k) for m, k in ev.METRICS}
@@ -308,7 +308,7 @@ def test_every_strategy_mode_and_metric(sample_build):
     expected = {(s, m, metric, k) for s in strategies for m in MODES for metric, k in ev.METRICS}
     assert {(r[0], r[2], r[3], r[4]) for r in rows} == expected
     assert len(rows) == len(expected)
-    assert {r[1] for r in rows} == {"all-MiniLM-L6-v2"}
+    assert {r[1] for r in rows} == {SERVING_MODEL_ID}
     assert all(0.0 <= r[5] <= 1.0 and r[6] == 12 for r in rows)
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import DBT, DbtProject, copy_project
+from conftest import DBT, SERVING_MODEL_ID, DbtProject, copy_project
 
 pytestmark = pytest.mark.integration  # real `dbt build`s (the `project` fixture is not a conftest build fixture)
 
-MODEL_ID = "all-MiniLM-L6-v2"
+MODEL_ID = SERVING_MODEL_ID
 
 
 def write_corpus(root: Path) -> None:

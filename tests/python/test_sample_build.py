@@ -13,7 +13,7 @@ from pathlib import Path
 
 from python_udfs.tokens import load_tokenizer
 
-from conftest import DbtProject
+from conftest import SERVING_MODEL_ID, DbtProject
 
 EXPECTED_QUARANTINE = {
     "quarantine/empty.md": "empty_text",
@@ -145,7 +145,7 @@ def test_vectors_are_unit_norm_with_the_model_dimension(sample_build: DbtProject
     rows = sample_build.query("select embedding, dimension, model_id from embeddings")
     assert rows
     for vector, dimension, model_id in rows:
-        assert model_id == "all-MiniLM-L6-v2"
+        assert model_id == SERVING_MODEL_ID
         assert dimension == len(vector) == 384
         assert all(math.isfinite(x) for x in vector)
         assert abs(math.sqrt(sum(x * x for x in vector)) - 1.0) < 1e-3
