@@ -30,6 +30,10 @@ BENCHMARKS = [
     # bench.eval_scifact's warehouse is absent)
     ("bench.service_bench", [], ["--quick"]),
     ("bench.encoding_eval", [], ["--texts", "2", "--prefix-step", "40"]),
+    # pdf_parser auto's choice: pypdf, pypdfium2, pdfplumber on labelled PDFs and ../shared/datasets/real-pdfs
+    ("bench.pdf_parsers_bench", [], ["--repeat", "1"]),
+    # OCR word recall on rendered pages (needs the tesseract binary)
+    ("bench.ocr_bench", [], ["--pages", "1"]),
 ]
 
 

@@ -13,7 +13,10 @@ Two methods:
   than the budget fall back to ``recursive`` inside the section (``sections``). A section that is
   only its heading (a heading followed directly by a sub-heading) joins the next section.
 
-Headings are attached to the text that follows them: in a markdown document no chunk of either
+Markdown structure (headings, sections) is read in the texts of MARKDOWN_STRUCTURED_TYPES: markdown
+files and the formats whose parser writes its text as Markdown (HTML, and the office formats).
+
+Headings are attached to the text that follows them: in such a document no chunk of either
 method ends with a heading line that has text after it (the heading moves to the next chunk).
 Chunks under ``min_chunk_tokens`` are then joined to a neighbour when the joined text fits
 ``max_tokens`` (``chunks.merge_short_chunks``); a document shorter than that stays one chunk.
@@ -36,6 +39,7 @@ from .spans import CHARS_PER_TOKEN_CAP, TokenSpan, recursive_spans
 __all__ = [
     "CHARS_PER_TOKEN_CAP",
     "CHUNKER_VERSION",
+    "MARKDOWN_STRUCTURED_TYPES",
     "METHODS",
     "Chunk",
     "chunk_text",
@@ -44,6 +48,9 @@ __all__ = [
 ]
 
 METHODS = ("recursive", "markdown_sections")
+# File types whose parsed text is Markdown (headings, lists, tables, code fences): their headings
+# are found and `markdown_sections` splits them by section; other types are split recursively.
+MARKDOWN_STRUCTURED_TYPES = ("markdown", "html", "docx", "pptx", "xlsx", "csv")
 
 # Version of the chunk output, part of every chunk cache key (UDF `docvec_chunker_version`, macro
 # chunk_split_requests): chunks cached under another version are never reused. Bump it in any
@@ -53,7 +60,9 @@ METHODS = ("recursive", "markdown_sections")
 # Comments, refactors and moves that keep the output identical need no bump.
 # 2: headings attached to the text after them, heading-only sections joined to the next one,
 #    chunks under min_chunk_tokens joined to a neighbour.
-CHUNKER_VERSION = "2"
+# 3: headings and sections in every type of MARKDOWN_STRUCTURED_TYPES (HTML, office formats), not
+#    only in markdown.
+CHUNKER_VERSION = "3"
 
 
 def chunker_version() -> str:
@@ -94,8 +103,9 @@ def chunk_text(
 
     `max_tokens` is capped at the model's maximum sequence length; `overlap_tokens` must be smaller
     than the budget; `min_chunk_tokens` (special tokens included; 0 or None: no merging) smaller
-    than `max_tokens`. `markdown_sections` applies to markdown documents only; other file types
-    get the recursive method with no section. Headings are recognised in markdown documents only.
+    than `max_tokens`. `markdown_sections` applies to the file types of MARKDOWN_STRUCTURED_TYPES;
+    other file types get the recursive method with no section. Headings are recognised in those
+    file types only.
     """
     max_tokens, overlap_tokens, min_chunk_tokens = _checked_settings(
         tokenizer, method, max_tokens, overlap_tokens, min_chunk_tokens
@@ -105,10 +115,11 @@ def chunk_text(
     budget = max_tokens - tokenizer.n_special_tokens
     max_chars = budget * CHARS_PER_TOKEN_CAP
     span = TokenSpan(text, tokenizer)
-    headings = markdown_headings(text) if file_type == "markdown" else []
+    structured = file_type in MARKDOWN_STRUCTURED_TYPES
+    headings = markdown_headings(text) if structured else []
     heading_lines = [(heading.start, heading.end) for heading in headings]
     spans: list[SpanWithSection] = []
-    if method == "markdown_sections" and file_type == "markdown":
+    if method == "markdown_sections" and structured:
         heading_starts = [start for start, _ in heading_lines]
         for start, end, section in chunk_sections(text, headings):
             inside = heading_lines[bisect_left(heading_starts, start) : bisect_left(heading_starts, end)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +17,7 @@ __all__ = [
     "describe",
     "failure",
     "is_blank",
+    "join_pages",
     "one_line",
     "safe_text",
     "single_document",
@@ -36,6 +38,23 @@ def safe_text(text: str) -> str:
 def is_blank(text: str) -> bool:
     """True when ``text`` holds nothing but whitespace and zero-width characters."""
     return not text.translate(_INVISIBLE_CHARS).strip()
+
+
+def join_pages(texts: Iterable[str], separator: str = "\n\n") -> tuple[str, list[int]]:
+    """Join page texts with ``separator`` (a blank line); returns the text and the offset where
+    each page starts in it. An empty page adds neither text nor separator: it starts where the
+    page before it ends."""
+    starts: list[int] = []
+    pieces: list[str] = []
+    offset = 0
+    for text in texts:
+        if pieces and text:
+            offset += len(separator)
+        starts.append(offset)
+        if text:
+            pieces.append(text)
+            offset += len(text)
+    return separator.join(pieces), starts
 
 
 def describe(exc: BaseException) -> str:

@@ -7,11 +7,14 @@ from collections.abc import Callable
 
 from . import limits
 from .common import describe, failure, one_line
+from .docx import parse_docx
 from .html import parse_html
 from .json_records import parse_json, parse_jsonl
 from .markdown import parse_markdown
 from .pdf import parse_pdf
+from .pptx import parse_pptx
 from .results import ParseOptions, ParseResult, Rejected, TextDecodeError
+from .spreadsheet import parse_csv, parse_xlsx
 from .text import parse_text
 
 __all__ = ["FILE_TYPES", "detect_file_type", "parse_document"]
@@ -27,6 +30,15 @@ FILE_TYPES: dict[str, str] = {
     "json": "json",
     "jsonl": "jsonl",
     "ndjson": "jsonl",
+    "docx": "docx",
+    "pptx": "pptx",
+    "xlsx": "xlsx",
+    "csv": "csv",
+    "png": "image",
+    "jpg": "image",
+    "jpeg": "image",
+    "tif": "image",
+    "tiff": "image",
 }
 
 
@@ -45,6 +57,15 @@ def detect_file_type(path: str) -> str | None:
 
 
 _Parser = Callable[[bytes, ParseOptions], ParseResult]
+
+
+def _parse_image(content: bytes, options: ParseOptions) -> ParseResult:
+    """Images (OCR): ``image.parse_image``, imported on first use (it loads the OCR engine)."""
+    from .image import parse_image
+
+    return parse_image(content, options)
+
+
 _PARSERS: dict[str, _Parser] = {
     "markdown": parse_markdown,
     "text": parse_text,
@@ -52,6 +73,11 @@ _PARSERS: dict[str, _Parser] = {
     "pdf": parse_pdf,
     "json": parse_json,
     "jsonl": parse_jsonl,
+    "docx": parse_docx,
+    "pptx": parse_pptx,
+    "xlsx": parse_xlsx,
+    "csv": parse_csv,
+    "image": _parse_image,
 }
 
 

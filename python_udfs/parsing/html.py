@@ -1,8 +1,8 @@
-"""HTML: visible text only, one line per block element and a blank line between paragraphs.
+"""HTML: the visible text as Markdown (headings, lists, tables, code blocks: ``html_markdown``).
 
-Scripts, styles, navigation, comments and ``hidden`` elements are removed, and so are in-page
-tables of contents and hidden copies of the title (``html_boilerplate``). The title comes from
-``<title>`` or the first ``<h1>``; ``<html lang>`` becomes ``html_lang`` metadata.
+Scripts, styles, navigation, headers, footers, comments and ``hidden`` elements are removed, and
+so are in-page tables of contents and hidden copies of the title (``html_boilerplate``). The
+title comes from ``<title>`` or the first ``<h1>``; ``<html lang>`` becomes ``html_lang`` metadata.
 """
 
 from __future__ import annotations
@@ -13,28 +13,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PreformattedString, Tag
+from bs4.element import PreformattedString, Tag
 
 from .common import is_blank, single_document
 from .encoding import DecodedText, decode_declared
 from .html_boilerplate import remove_boilerplate
+from .html_markdown import is_invisible, render_markdown
 from .results import ParseOptions, ParseResult, Rejected
 from .titles import looks_like_title, normalise_title, strip_site_affix
 
 __all__ = ["parse_html"]
 
-_REMOVED_TAGS = frozenset(
-    "script style noscript template nav header footer aside svg iframe form canvas object embed audio video".split()
-)
-# Tags that end a paragraph (blank line) or a line (newline).
-_PARAGRAPH_TAGS = frozenset(
-    "address article blockquote body caption center details dialog dir div dl fieldset figcaption "
-    "figure h1 h2 h3 h4 h5 h6 hgroup hr html main menu ol p pre section summary table ul".split()
-)
-_LINE_TAGS = frozenset("dd dt legend li option tr".split())
-_CELL_TAGS = frozenset(("td", "th"))
-_PREFORMATTED_TAGS = frozenset(("pre", "textarea", "listing", "xmp", "plaintext"))
-_HTML_SPACE = re.compile(r"[ \t\n\r\f\xa0]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _META_CHARSET_WINDOW = 4096
 # ``<?xml version="1.0" encoding="..."?>``: only at the very start (after white space).
@@ -81,96 +70,6 @@ def _decode_html(content: bytes) -> DecodedText:
     return decode_declared(content, _declared_html_encoding(content))
 
 
-class _TextBuilder:
-    """Accumulates visible text; block boundaries become newlines, spaces are collapsed."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._pending_newlines = 0
-        self._at_line_start = True
-
-    def add_text(self, text: str, preformatted: bool = False) -> None:
-        """Append text; outside ``<pre>`` whitespace runs collapse to one space."""
-        if not preformatted:
-            text = _HTML_SPACE.sub(" ", text)
-            if self._at_line_start or self._pending_newlines or self._parts[-1].endswith(" "):
-                text = text.lstrip(" ")
-        if not text:
-            return
-        if self._pending_newlines:
-            self._parts.append("\n" * self._pending_newlines)
-            self._pending_newlines = 0
-        self._parts.append(text)
-        self._at_line_start = text.endswith("\n")
-
-    def end_block(self, newlines: int) -> None:
-        """Request ``newlines`` (1: new line, 2: blank line) before the next text."""
-        if self._parts:
-            self._pending_newlines = max(self._pending_newlines, newlines)
-
-    def line_break(self) -> None:
-        """A ``<br>``: one more newline, at most a blank line."""
-        if self._parts:
-            self._pending_newlines = min(self._pending_newlines + 1, 2)
-
-    def text(self) -> str:
-        """The text, trailing spaces removed from every line."""
-        lines = "".join(self._parts).split("\n")
-        return "\n".join(line.rstrip() for line in lines).strip("\n")
-
-
-def _block_newlines(name: str) -> int:
-    """Newlines around a tag: 2 for paragraph-like blocks, 1 for line-like ones, else 0."""
-    if name in _PARAGRAPH_TAGS:
-        return 2
-    return 1 if name in _LINE_TAGS else 0
-
-
-def _is_invisible(tag: Tag) -> bool:
-    """Elements whose content is not page text: scripts, navigation, ``hidden`` elements..."""
-    return tag.name in _REMOVED_TAGS or tag.has_attr("hidden")
-
-
-def _visible_text(root: Tag) -> str:
-    """The text of ``root`` as a reader sees it; iterative, so deep nesting is fine.
-
-    Invisible elements (``_is_invisible``) and comments are skipped whole. ``<title>`` loses
-    only its own text: with an unclosed ``<title>``, html.parser nests the rest of the document
-    inside it, and that content must survive.
-    """
-    builder = _TextBuilder()
-    preformatted_depth = 0
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, closing = stack.pop()
-        if closing:
-            if node.name in _PREFORMATTED_TAGS:
-                preformatted_depth -= 1
-            if node.name in _CELL_TAGS:
-                builder.add_text(" ")
-            builder.end_block(_block_newlines(node.name))
-        elif isinstance(node, NavigableString):
-            if not isinstance(node, PreformattedString):  # comments, doctype, CDATA...
-                builder.add_text(str(node), preformatted_depth > 0)
-        elif isinstance(node, Tag):
-            if _is_invisible(node):
-                continue
-            if node.name == "br":
-                builder.line_break()
-                continue
-            if node.name == "title":
-                stack.extend((child, False) for child in reversed(node.contents) if isinstance(child, Tag))
-                continue
-            builder.end_block(_block_newlines(node.name))
-            if node.name in _CELL_TAGS:
-                builder.add_text(" ")  # cells of a row stay on one line, space separated
-            if node.name in _PREFORMATTED_TAGS:
-                preformatted_depth += 1
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.contents))
-    return builder.text()
-
-
 def _element_text(tag: Tag) -> str:
     """The text of one element on a single line."""
     return " ".join(tag.get_text(" ").split())
@@ -185,6 +84,9 @@ def _own_text(tag: Tag) -> str:
 # <meta> names and properties that declare the site's name, and how many <meta>/<link> tags are read.
 _SITE_NAME_METAS = frozenset(("og:site_name", "application-name", "apple-mobile-web-app-title"))
 _SITE_NAME_TAG_LIMIT = 200
+# <title> and <h1> elements tried as the title: each try reads the element's text (or its
+# ancestors), so trying every one of thousands of nested elements would be quadratic.
+_TITLE_CANDIDATE_LIMIT = 10
 
 
 def _host_names(url: str) -> set[str]:
@@ -220,23 +122,24 @@ def _html_title(soup: BeautifulSoup) -> str | None:
     """``<title>`` (outside SVG) without its site-name affix, else the first ``<h1>``, else None.
 
     Either must look like a title (``titles.looks_like_title``): "Untitled Document" or
-    "index.html" in ``<title>`` falls back to the ``<h1>``.
+    "index.html" in ``<title>`` falls back to the ``<h1>``. Only the first
+    ``_TITLE_CANDIDATE_LIMIT`` of each are tried.
     """
     site_names = _site_names(soup)
-    for tag in soup.find_all("title"):
+    for tag in soup.find_all("title", limit=_TITLE_CANDIDATE_LIMIT):
         if tag.find_parent("svg") is None and (title := normalise_title(_own_text(tag))):
             title = strip_site_affix(title, site_names)
             if looks_like_title(title):
                 return title
-    for tag in soup.find_all("h1"):
+    for tag in soup.find_all("h1", limit=_TITLE_CANDIDATE_LIMIT):
         if looks_like_title(title := normalise_title(_element_text(tag))):
             return title
     return None
 
 
 def parse_html(content: bytes, options: ParseOptions) -> ParseResult:
-    """HTML: visible text without tables of contents or repeated titles; title from ``<title>``
-    or the first ``<h1>``; ``html_lang``."""
+    """HTML: the visible text as Markdown, without tables of contents or repeated titles; title
+    from ``<title>`` or the first ``<h1>``; ``html_lang``."""
     decoded = _decode_html(content)
     html = decoded.text
     if is_blank(html):
@@ -247,5 +150,5 @@ def parse_html(content: bytes, options: ParseOptions) -> ParseResult:
     html_tag = soup.find("html")
     if isinstance(html_tag, Tag) and isinstance(lang := html_tag.get("lang"), str) and lang.strip():
         metadata["html_lang"] = lang.strip()
-    remove_boilerplate(soup, title, hidden=_is_invisible)
-    return single_document(_visible_text(soup), title, metadata, "HTML has no visible text")
+    remove_boilerplate(soup, title, hidden=is_invisible)
+    return single_document(render_markdown(soup), title, metadata, "HTML has no visible text")

@@ -13,15 +13,18 @@ question a little, and a title shown twice adds nothing the first copy does not.
 * A **repeated title** is a visually hidden element (``visually-hidden``, ``sr-only``... a copy
   for screen readers and site search) whose text is the page title or the text of an ``<h1>``:
   the visible heading stays, so the structure of the text does not change.
+* A **close control** is a ``<button>``, or an element with a class such as ``close-button``,
+  whose text is only a symbol (``×``, ``✕``): the button that dismisses a banner, not its text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PreformattedString, Tag
+from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from .boilerplate import MIN_TOC_LINKS, is_separator_text, is_toc_label
 
@@ -36,7 +39,10 @@ TOC_NAMES = frozenset(
 VISUALLY_HIDDEN_CLASSES = frozenset(
     ("visually-hidden", "visuallyhidden", "sr-only", "screen-reader-text", "screenreader-only", "govuk-visually-hidden")
 )
+# Classes of the control that dismisses a banner or dialog (Bootstrap, the PEP theme...).
+CLOSE_CLASSES = frozenset(("close", "close-button", "btn-close", "closebtn", "close-btn", "dismiss"))
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_LABELS = frozenset((*_HEADINGS, "p"))
 _LISTS = ("ul", "ol")
 
 
@@ -46,6 +52,40 @@ class RemovedBlocks:
 
     tables_of_contents: int = 0
     repeated_titles: int = 0
+    close_controls: int = 0
+
+
+# How much of an element is read to compare its text with a label or a title (both are short):
+# reading every nested heading's whole text would be quadratic in the nesting depth.
+MAX_LABEL_CHARS = 1000
+MAX_LABEL_NODES = 200
+
+
+def _first_nodes(tag: Tag, limit: int = MAX_LABEL_NODES) -> Iterator[PageElement]:
+    """The first ``limit`` descendants of ``tag`` in document order (``Tag.descendants`` first
+    looks for the last descendant, a walk of the whole subtree)."""
+    stack: list[PageElement] = list(reversed(tag.contents))
+    for _ in range(limit):
+        if not stack:
+            return
+        node = stack.pop()
+        yield node
+        if isinstance(node, Tag):
+            stack.extend(reversed(node.contents))
+
+
+def _short_text(tag: Tag) -> str:
+    """The start of ``tag``'s text (comments aside), space separated: at most MAX_LABEL_NODES
+    nodes are read, and reading stops past MAX_LABEL_CHARS characters."""
+    parts: list[str] = []
+    size = 0
+    for node in _first_nodes(tag):
+        if isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            parts.append(str(node))
+            size += len(node)
+            if size > MAX_LABEL_CHARS:
+                break
+    return " ".join(parts)
 
 
 def _text_key(text: str) -> str:
@@ -65,31 +105,103 @@ def _is_anchor_link(tag: Tag) -> bool:
     return tag.name == "a" and isinstance(href, str) and href.strip().startswith("#") and len(href.strip()) > 1
 
 
-def _only_anchor_links(root: Tag, label: Tag | None = None) -> bool:
+@dataclass(slots=True)
+class _Counts:
+    """What the descendants of one element hold, read by ``_read_tree``."""
+
+    loose_texts: int = 0  # text nodes outside any in-page link that are words (not separators or a TOC label)
+    links: int = 0  # in-page links with text
+    h1s: int = 0
+    has_text: bool = False
+
+
+@dataclass
+class _Tree:
+    """One reading of the tree: the elements neither hidden nor inside a hidden one (document
+    order), and the ``_Counts`` of every element's descendants, by ``id()``."""
+
+    visible: list[Tag]
+    counts: dict[int, _Counts]
+
+
+def _add_text(node: NavigableString, in_link: bool, counts: _Counts) -> None:
+    text = str(node)
+    if text.strip():
+        counts.has_text = True
+    if not in_link and not is_separator_text(text) and not is_toc_label(text):
+        counts.loose_texts += 1
+
+
+def _close(tag: Tag, own: _Counts, parent: _Counts) -> None:
+    """Add the counts of a closed element (``own``: its descendants') to its parent's."""
+    parent.loose_texts += own.loose_texts
+    parent.links += own.links + (1 if own.has_text and _is_anchor_link(tag) else 0)
+    parent.h1s += own.h1s + (1 if tag.name == "h1" else 0)
+    parent.has_text = parent.has_text or own.has_text
+
+
+def _read_tree(soup: BeautifulSoup, hidden: Callable[[Tag], bool]) -> _Tree:
+    """Read the whole tree once, iteratively (nesting may be thousands deep)."""
+    tree = _Tree([], {})
+    open_counts = [_Counts()]
+    # (node, closing, inside an in-page link, inside a hidden element)
+    stack: list[tuple[Any, bool, bool, bool]] = [(child, False, False, False) for child in reversed(soup.contents)]
+    while stack:
+        node, closing, in_link, in_hidden = stack.pop()
+        if closing:
+            own = open_counts.pop()
+            tree.counts[id(node)] = own
+            _close(node, own, open_counts[-1])
+        elif isinstance(node, Tag):
+            in_hidden = in_hidden or hidden(node)
+            in_link = in_link or _is_anchor_link(node)
+            if not in_hidden:
+                tree.visible.append(node)
+            open_counts.append(_Counts())
+            stack.append((node, True, in_link, in_hidden))
+            stack.extend((child, False, in_link, in_hidden) for child in reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            _add_text(node, in_link, open_counts[-1])  # comments, CDATA... aside
+    return tree
+
+
+class _Removed:
+    """The elements removed so far, their descendants included (by ``id()``)."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+
+    def __contains__(self, tag: Tag) -> bool:
+        return id(tag) in self._ids
+
+    def remove(self, tag: Tag) -> None:
+        self._ids.add(id(tag))
+        self._ids.update(id(node) for node in tag.descendants)
+        tag.decompose()
+
+
+def _only_anchor_links(tree: _Tree, root: Tag, label: Tag | None = None) -> bool:
     """Whether every word of ``root`` (its ``label`` aside) is the text of an in-page link, and
     there are at least MIN_TOC_LINKS such links with text."""
-    links = 0
-    for node in root.descendants:
-        if isinstance(node, Tag):
-            if _is_anchor_link(node) and node.get_text(strip=True):
-                links += 1
-            continue
-        if not isinstance(node, NavigableString) or isinstance(node, PreformattedString):
-            continue  # comments, CDATA...
-        if label is not None and label in node.parents:
-            continue
-        if is_separator_text(str(node)) or is_toc_label(str(node)):
-            continue
-        if not any(isinstance(parent, Tag) and _is_anchor_link(parent) for parent in node.parents):
-            return False
-    return links >= MIN_TOC_LINKS
+    counts = tree.counts[id(root)]
+    loose = counts.loose_texts - (tree.counts[id(label)].loose_texts if label is not None else 0)
+    return loose == 0 and counts.links >= MIN_TOC_LINKS
+
+
+_LABEL_TAGS = frozenset(("summary", *_HEADINGS, "p", "strong", "span", "div"))
 
 
 def _label_of(tag: Tag) -> Tag | None:
-    """The element that labels a candidate table of contents: its ``<summary>``, first heading or caption."""
-    for child in tag.find_all(["summary", *_HEADINGS, "p", "strong", "span", "div"], limit=3):
-        if is_toc_label(child.get_text(" ")):
-            return child
+    """The element that labels a candidate table of contents: its ``<summary>``, first heading or
+    caption (one of the first three such elements, within its first MAX_LABEL_NODES nodes)."""
+    seen = 0
+    for node in _first_nodes(tag):
+        if seen == 3:
+            break
+        if isinstance(node, Tag) and node.name in _LABEL_TAGS:
+            seen += 1
+            if is_toc_label(_short_text(node)):
+                return node
     return None
 
 
@@ -101,8 +213,8 @@ def _is_marked_toc(tag: Tag) -> bool:
     if isinstance(aria := tag.get("aria-label"), str) and is_toc_label(aria):
         return True
     if tag.name == "details":
-        summary = tag.find("summary")
-        return isinstance(summary, Tag) and is_toc_label(summary.get_text(" "))
+        summary = tag.find("summary", recursive=False)
+        return isinstance(summary, Tag) and is_toc_label(_short_text(summary))
     return False
 
 
@@ -116,44 +228,55 @@ def _next_element(tag: Tag) -> Tag | None:
     return None
 
 
-def _is_hidden(tag: Tag, hidden: Callable[[Tag], bool]) -> bool:
-    """Whether ``tag`` or one of its ancestors is ``hidden`` (its text is skipped anyway)."""
-    return hidden(tag) or any(hidden(parent) for parent in tag.parents if isinstance(parent, Tag))
+def _remove_marked_tables_of_contents(tree: _Tree, removed: _Removed) -> int:
+    count = 0
+    for tag in tree.visible:
+        if tag not in removed and _is_marked_toc(tag) and _only_anchor_links(tree, tag, _label_of(tag)):
+            removed.remove(tag)
+            count += 1
+    return count
 
 
-def _remove_tables_of_contents(soup: BeautifulSoup, hidden: Callable[[Tag], bool]) -> int:
-    removed = 0
-    for tag in soup.find_all(True):
-        if tag.decomposed or not _is_marked_toc(tag) or _is_hidden(tag, hidden):
-            continue
-        if _only_anchor_links(tag, _label_of(tag)):
-            tag.decompose()
-            removed += 1
-    # A heading (or paragraph) "Contents" and the list of in-page links right after it.
-    for label in soup.find_all([*_HEADINGS, "p"]):
-        if label.decomposed or not is_toc_label(label.get_text(" ")) or _is_hidden(label, hidden):
+def _remove_labelled_lists(tree: _Tree, removed: _Removed) -> int:
+    """A heading (or paragraph) "Contents" and the list of in-page links right after it."""
+    count = 0
+    for label in tree.visible:
+        if label.name not in _LABELS or label in removed or not is_toc_label(_short_text(label)):
             continue
         listing = _next_element(label)
-        if listing is not None and listing.name in _LISTS and _only_anchor_links(listing):
-            listing.decompose()
-            label.decompose()
-            removed += 1
-    return removed
+        if listing is not None and listing.name in _LISTS and _only_anchor_links(tree, listing):
+            removed.remove(listing)
+            removed.remove(label)
+            count += 1
+    return count
 
 
-def _remove_repeated_titles(soup: BeautifulSoup, title: str | None, hidden: Callable[[Tag], bool]) -> int:
+def _remove_repeated_titles(tree: _Tree, removed: _Removed, title: str | None) -> int:
     """Visually hidden copies of the title or of a visible ``<h1>``'s text."""
-    shown = {_text_key(h1.get_text(" ")) for h1 in soup.find_all("h1") if not _is_hidden(h1, hidden)}
+    shown = {_text_key(_short_text(tag)) for tag in tree.visible if tag.name == "h1" and tag not in removed}
     shown.add(_text_key(title or ""))
     shown.discard("")
-    removed = 0
-    for tag in soup.find_all(class_=True):
-        if tag.decomposed or not VISUALLY_HIDDEN_CLASSES.intersection(_tokens(tag, "class")):
+    count = 0
+    for tag in tree.visible:
+        if tag in removed or not VISUALLY_HIDDEN_CLASSES.intersection(_tokens(tag, "class")):
             continue
-        if tag.find("h1") is None and _text_key(tag.get_text(" ")) in shown and not _is_hidden(tag, hidden):
-            tag.decompose()
-            removed += 1
-    return removed
+        if tree.counts[id(tag)].h1s == 0 and _text_key(_short_text(tag)) in shown:
+            removed.remove(tag)
+            count += 1
+    return count
+
+
+def _remove_close_controls(tree: _Tree, removed: _Removed) -> int:
+    """Buttons and ``CLOSE_CLASSES`` elements whose text is a symbol only (no letter or digit)."""
+    count = 0
+    for tag in tree.visible:
+        if tag in removed or not (tag.name == "button" or CLOSE_CLASSES.intersection(_tokens(tag, "class"))):
+            continue
+        text = _short_text(tag)
+        if text.strip() and is_separator_text(text) and not any(c.isdigit() for c in text):
+            removed.remove(tag)
+            count += 1
+    return count
 
 
 def _never_hidden(tag: Tag) -> bool:
@@ -163,9 +286,23 @@ def _never_hidden(tag: Tag) -> bool:
 def remove_boilerplate(
     soup: BeautifulSoup, title: str | None, hidden: Callable[[Tag], bool] = _never_hidden
 ) -> RemovedBlocks:
-    """Remove in-page tables of contents and hidden copies of the page ``title`` from ``soup``.
+    """Remove in-page tables of contents, hidden copies of the page ``title`` and close
+    controls from ``soup``.
 
     Elements inside one that ``hidden`` calls hidden (navigation, scripts...: the caller skips
-    their text) are left alone and not counted.
+    their text) are left alone and not counted. The tree is read once (``_read_tree``), and again
+    only after a removal changed what the next rule counts: the work is linear in its size.
     """
-    return RemovedBlocks(_remove_tables_of_contents(soup, hidden), _remove_repeated_titles(soup, title, hidden))
+    tree = _read_tree(soup, hidden)
+    removed = _Removed()
+    tables = _remove_marked_tables_of_contents(tree, removed)
+    if tables:
+        tree = _read_tree(soup, hidden)
+    labelled = _remove_labelled_lists(tree, removed)
+    if labelled:
+        tree = _read_tree(soup, hidden)
+    return RemovedBlocks(
+        tables + labelled,
+        _remove_repeated_titles(tree, removed, title),
+        _remove_close_controls(tree, removed),
+    )

@@ -1,5 +1,11 @@
 """PDF: the text of every page, pages joined by a blank line.
 
+The text comes from the extractor of ``ParseOptions.pdf_parser`` (``pdf_extractors``; ``auto`` is
+the one measured best by bench/pdf_parsers_bench.py), then every page is cleaned the same way
+whatever the extractor (``pdf_layout``: ligatures, table-of-contents lines, running headers,
+footers and page numbers, end-of-line hyphenation). Pages without a text layer that hold an image
+are OCR'd when the ``ocr`` var allows it (``pdf_ocr``).
+
 ``page_starts`` metadata gives the offset of each page in the text. Encrypted PDFs (RC4, and AES
 with the ``cryptography`` package) are opened with the empty user password; only those that need
 a real user password are rejected as ``encrypted``. Page and document text are capped
@@ -10,16 +16,16 @@ first heading-like line of the first page with text (``titles``).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
 from typing import Any
 
-from pypdf import PageObject, PasswordType, PdfReader
+from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
-from pypdf.generic import NameObject
 
 from ..cleaning import clean_text
-from . import limits
-from .common import describe, safe_text, single_document
+from .common import describe, join_pages, safe_text, single_document
+from .pdf_extractors import AUTO_PDF_PARSER, TextBudget, extractor_for
+from .pdf_layout import clean_page_texts
+from .pdf_ocr import OcrOutcome, ocr_blank_pages
 from .results import ParseOptions, ParseResult, Rejected
 from .titles import first_heading_line, looks_like_title, normalise_title
 
@@ -42,94 +48,6 @@ def _unlock_pdf(reader: PdfReader) -> None:
         len(reader.pages)
     except Exception as exc:
         raise Rejected("encrypted", f"PDF is encrypted and unreadable after decryption: {describe(exc)}") from exc
-
-
-class _PageTextLimit(BaseException):
-    """Raised from inside pypdf's extraction loop when a page shows too much text.
-
-    A BaseException, so that pypdf's own ``except Exception`` handlers (around form XObjects,
-    for one) cannot swallow it and carry on extracting.
-    """
-
-
-def _shown_string_bytes(operator: bytes, operands: list[Any]) -> int:
-    """Bytes of the strings a text-showing operator (``Tj``, ``TJ``, ``'``, ``"``) shows."""
-    if operator in (b"Tj", b"'"):
-        items = operands[:1]
-    elif operator == b'"':
-        items = operands[2:3]
-    elif operator == b"TJ" and operands and isinstance(operands[0], list):
-        items = operands[0]
-    else:
-        return 0
-    strings = (item for item in items if isinstance(item, (str, bytes)) and not isinstance(item, NameObject))
-    return sum(len(item) for item in strings)
-
-
-def _extract_page_text(page: PageObject, number: int) -> str:
-    """The raw text of one page, never more than about ``limits.MAX_PDF_PAGE_CHARS``.
-
-    pypdf builds a run of text by string concatenation, which takes quadratic time: a small
-    Flate-compressed page that shows a few MB of text in one run would stall extraction for
-    minutes before the length of its text could be checked. The strings shown by the page's
-    text operators are counted as pypdf reaches them, and extraction stops once they exceed
-    the cap.
-    """
-    shown = 0
-
-    def guard(operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
-        nonlocal shown
-        shown += _shown_string_bytes(operator, operands)
-        if shown > limits.MAX_PDF_PAGE_CHARS:
-            raise _PageTextLimit
-
-    try:
-        raw = page.extract_text(visitor_operand_before=guard) or ""
-    except _PageTextLimit:
-        raw = None
-    except Exception as exc:
-        raise Rejected("parse_error", f"page {number}: {describe(exc)}") from exc
-    if raw is None or len(raw) > limits.MAX_PDF_PAGE_CHARS:
-        raise Rejected(
-            "parse_error",
-            f"page {number} has more than {limits.MAX_PDF_PAGE_CHARS} characters of text (possible decompression bomb)",
-        )
-    return raw
-
-
-def _pdf_page_texts(reader: PdfReader) -> list[str]:
-    """Cleaned text of every page, enforcing ``limits.MAX_PDF_PAGE_CHARS`` and ``limits.MAX_PDF_TOTAL_CHARS``."""
-    texts: list[str] = []
-    total = 0
-    for number, page in enumerate(reader.pages, start=1):
-        raw = _extract_page_text(page, number)
-        # Cleaned here exactly as cleaning.clean_text will clean the whole document, so that
-        # page_starts stay exact offsets into documents.text.
-        text = clean_text(safe_text(raw))
-        total += len(text)
-        if total > limits.MAX_PDF_TOTAL_CHARS:
-            raise Rejected(
-                "parse_error",
-                f"PDF text exceeds {limits.MAX_PDF_TOTAL_CHARS} characters at page {number} "
-                "(possible decompression bomb)",
-            )
-        texts.append(text)
-    return texts
-
-
-def _join_pages(texts: Iterable[str], separator: str = "\n\n") -> tuple[str, list[int]]:
-    """Join page texts; returns the text and the offset where each page starts in it."""
-    starts: list[int] = []
-    offset = 0
-    pieces: list[str] = []
-    for text in texts:
-        if pieces and text:
-            offset += len(separator)
-        starts.append(offset)
-        if text:
-            pieces.append(text)
-            offset += len(text)
-    return separator.join(pieces), starts
 
 
 def _metadata_title(reader: PdfReader) -> str | None:
@@ -158,16 +76,51 @@ def _pdf_title(metadata_title: str | None, texts: list[str]) -> str | None:
     return None
 
 
+def _empty_detail(n_pages: int, ocr: OcrOutcome) -> str:
+    """Why a PDF has no text: no text layer at all, or image pages that OCR could not read."""
+    if not ocr.image_pages:
+        return f"PDF has no extractable text ({n_pages} pages, no text layer and no images)"
+    images = f"PDF has no text layer ({n_pages} pages, {ocr.image_pages} of them images)"
+    if not ocr.enabled:
+        return f"{images}; OCR is off (var ocr = 'off')"
+    if not ocr.available:
+        return f"{images}; OCR is not available here (needs pytesseract and the tesseract binary)"
+    return f"{images}; OCR read no text on them"
+
+
+def _ocr_metadata(ocr: OcrOutcome, n_pages: int, options: ParseOptions) -> dict[str, Any]:
+    """The ``ocr_*`` metadata keys (``ocr.ocr_metadata``); rejects a document with no usable page."""
+    if not ocr.pages:
+        return {}
+    from . import ocr as ocr_module
+
+    confidences = [ocr.pages[index][1] if index in ocr.pages else None for index in range(n_pages)]
+    ocr_module.require_confident_page(confidences, options.ocr_min_confidence)
+    return ocr_module.ocr_metadata(confidences, options.ocr_min_confidence)
+
+
 def parse_pdf(content: bytes, options: ParseOptions) -> ParseResult:
-    """PDF: page texts joined by a blank line; ``n_pages``, ``page_starts`` and ``pdf_title`` (the raw ``/Title``)."""
+    """PDF: page texts joined by a blank line.
+
+    Metadata: ``n_pages``, ``page_starts``, ``pdf_parser`` (the extractor used), ``pdf_title`` (the
+    raw ``/Title``) and, when pages were OCR'd, the ``ocr_*`` keys (``ocr.ocr_metadata``).
+    """
     reader = PdfReader(io.BytesIO(content))
     _unlock_pdf(reader)
-    texts = _pdf_page_texts(reader)
-    text, starts = _join_pages(texts)
+    extract = extractor_for(options.pdf_parser)
+    raw = [safe_text(text) for text in extract(content, reader, TextBudget())]
+    ocr = ocr_blank_pages(content, reader, raw, options)
+    raw = [ocr.pages[index][0] if index in ocr.pages else text for index, text in enumerate(raw)]
+    # Each page is cleaned exactly as cleaning.clean_text will clean the whole document, so that
+    # page_starts stay exact offsets into documents.text.
+    texts = [clean_text(text) for text in clean_page_texts(raw)]
+    text, starts = join_pages(texts)
     metadata_title = _metadata_title(reader)
     title = _pdf_title(metadata_title, texts)
-    metadata: dict[str, Any] = {"n_pages": len(texts), "page_starts": starts}
+    parser = AUTO_PDF_PARSER if options.pdf_parser == "auto" else options.pdf_parser
+    metadata: dict[str, Any] = {"n_pages": len(texts), "page_starts": starts, "pdf_parser": parser}
     if metadata_title is not None:
         metadata["pdf_title"] = metadata_title
-    empty = f"PDF has no extractable text ({len(texts)} pages; scanned images need OCR)"
-    return single_document(text, title, metadata, empty)
+    if text.strip():
+        metadata.update(_ocr_metadata(ocr, len(texts), options))
+    return single_document(text, title, metadata, _empty_detail(len(texts), ocr))

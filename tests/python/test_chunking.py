@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:
 from python_udfs.chunking import (  # noqa: E402
     CHARS_PER_TOKEN_CAP,
     CHUNKER_VERSION,
+    MARKDOWN_STRUCTURED_TYPES,
     METHODS,
     Chunk,
     chunk_text,
@@ -580,11 +581,35 @@ def test_chunk_markdown_sections(tok: ModelTokenizer) -> None:
         assert section_of(markdown_sections(MARKDOWN), MARKDOWN, chunk.text) == chunk.section
 
 
-@pytest.mark.parametrize("file_type", ["text", "html", "json", None])
+@pytest.mark.parametrize("file_type", ["text", "pdf", "json", "jsonl", "Markdown", None])
 def test_markdown_method_on_other_file_types_is_recursive(tok: ModelTokenizer, file_type) -> None:
     chunks = chunked(MARKDOWN * 4, tok, method="markdown_sections", file_type=file_type, max_tokens=64)
     assert all(c.section is None for c in chunks)
     assert chunks == chunk_text(MARKDOWN * 4, tok, method="recursive", max_tokens=64)
+
+
+def test_markdown_structured_types() -> None:
+    assert MARKDOWN_STRUCTURED_TYPES == ("markdown", "html", "docx", "pptx", "xlsx", "csv")
+
+
+@pytest.mark.parametrize("file_type", MARKDOWN_STRUCTURED_TYPES)
+def test_markdown_structured_types_are_split_by_section(tok: ModelTokenizer, file_type: str) -> None:
+    """HTML and the office formats are parsed to Markdown: they get sections like markdown files."""
+    chunks = chunked(MARKDOWN, tok, method="markdown_sections", file_type=file_type)
+    assert [c.section for c in chunks] == [s for _, _, s in markdown_sections(MARKDOWN)]
+    assert chunks == chunk_text(MARKDOWN, tok, method="markdown_sections", file_type="markdown")
+
+
+@pytest.mark.parametrize("file_type", MARKDOWN_STRUCTURED_TYPES)
+def test_headings_stay_with_their_text_in_structured_types(tok: ModelTokenizer, file_type: str) -> None:
+    """The recursive method also keeps a heading with the text after it in these types."""
+    text = "\n\n".join(f"## Part {n}\n\n" + prose(60 + n, 3) for n in range(6))
+    chunks = chunked(text, tok, method="recursive", file_type=file_type, max_tokens=64)
+    headings = heading_lines(text)
+    assert headings
+    for chunk in chunks:
+        last_line = chunk.text.rsplit("\n", 1)[-1]
+        assert not (last_line.startswith("## ") and chunk.end_char < len(text)), chunk
 
 
 def test_recursive_method_on_markdown_has_no_sections(tok: ModelTokenizer) -> None:
@@ -660,6 +685,20 @@ GOLDEN_CORPUS: dict[str, tuple[str, str]] = {  # name -> (file_type, text)
         "answer straddles a boundary; it costs more vectors.\n"
         "A line of its own.\n\n\n" + "supercalifragilisticexpialidocious" * 6 + "\n\nLast paragraph: short.",
     ),
+    # HTML as python_udfs.parsing.html writes it: Markdown headings, a list, a table, a code fence.
+    "page.html": (
+        "html",
+        "# Opening hours\n\n"
+        "The library opens every weekday; the reading room closes an hour earlier than the lending desk.\n\n"
+        "## Branches\n\n"
+        "- Central: the main building, with the archive and the map room\n"
+        "- Riverside: a small branch by the ferry, children's books\n"
+        "  - Saturday story time at ten\n\n"
+        "| Branch | Weekdays | Saturday |\n| --- | --- | --- |\n"
+        "| Central | 9-20 | 10-16 |\n| Riverside | 10-18 | 10-13 \\| closed in August |\n\n"
+        "## Catalogue\n\n"
+        "```\n# not a heading\nsearch --branch central 'maps'\n```\n",
+    ),
     "cjk.md": (
         "markdown",
         "# 概要\n\n"
@@ -677,6 +716,7 @@ GOLDEN_SETTINGS = ((32, 0, 0), (64, 8, 0), (256, 0, 0), (32, 0, 20), (64, 8, 20)
 GOLDEN_DIGESTS: dict[str, str] = {
     "1": "2a495efaac282ff075c449e8b9acc8fe8116de59f288bb183acb2c691bfdf52a",
     "2": "89bded796ec1ecb66067b788036560b03cc776f41a78d1d64277afe6154886c8",
+    "3": "8e7ce93b93ce42428bfe9120ba252997f900e5edf56f297e4fa8c572d0653c8a",
 }
 
 
@@ -709,6 +749,12 @@ def test_golden_corpus_exercises_sections_and_splits(tok: ModelTokenizer) -> Non
     sections = {c.section for c in chunks}
     assert {None, "Install", "Install > From source", "Install > Setext heading", "Usage"} <= sections
     assert len(chunks) > len(sections)  # some sections are longer than one chunk
+
+
+def test_golden_corpus_html_page_has_sections(tok: ModelTokenizer) -> None:
+    file_type, text = GOLDEN_CORPUS["page.html"]
+    chunks = chunk_text(text, tok, method="markdown_sections", max_tokens=32, file_type=file_type)
+    assert {"Opening hours", "Opening hours > Branches", "Opening hours > Catalogue"} <= {c.section for c in chunks}
 
 
 def test_chunk_output_matches_the_golden_digest_of_chunker_version(tok: ModelTokenizer) -> None:

@@ -28,9 +28,9 @@ from python_udfs.parsing import (  # noqa: E402
     json_records,
     limits,
     parse_document,
+    pdf_extractors,
     titles,
 )
-from python_udfs.parsing import pdf as pdf_parsing  # noqa: E402
 
 from pdf_samples import encrypt_pdf, one_page_pdf  # noqa: E402
 
@@ -75,6 +75,15 @@ def test_file_types_mapping() -> None:
         "json": "json",
         "jsonl": "jsonl",
         "ndjson": "jsonl",
+        "docx": "docx",
+        "pptx": "pptx",
+        "xlsx": "xlsx",
+        "csv": "csv",
+        "png": "image",
+        "jpg": "image",
+        "jpeg": "image",
+        "tif": "image",
+        "tiff": "image",
     }
     assert REASONS == (
         "unsupported_type",
@@ -102,7 +111,9 @@ def test_file_types_mapping() -> None:
         ("data.json", "json"),
         ("data.jsonl", "jsonl"),
         ("data.ndjson", "jsonl"),
-        ("s3://bucket/dir.md/file.docx", None),
+        ("s3://bucket/dir.md/file.odt", None),
+        ("s3://bucket/dir.pdf/file.docx", "docx"),
+        ("Scan.JPEG", "image"),
         ("archive.tar.gz", None),
         ("Makefile", None),
         ("trailing.", None),
@@ -114,8 +125,8 @@ def test_detect_file_type(path: str, expected: str | None) -> None:
 
 
 def test_unsupported_extension() -> None:
-    detail = assert_rejected(parse_document("slides.docx", b"PK\x03\x04"), "unsupported_type")
-    assert ".docx" in detail
+    detail = assert_rejected(parse_document("letter.odt", b"PK\x03\x04"), "unsupported_type")
+    assert ".odt" in detail
     assert_rejected(parse_document("Makefile", b"all:"), "unsupported_type")
 
 
@@ -474,11 +485,11 @@ def test_html_visible_text() -> None:
     assert record.title == "Page title"
     assert record.metadata == {"html_lang": "en-GB"}
     assert record.text == (
-        "Main heading\n\n"
+        "# Main heading\n\n"
         "First paragraph with bold and a link.\n\n"
         "Second paragraph.\nAfter break.\n\n"
-        "One\nTwo\n\n"
-        "  keep   spacing\n    here"
+        "- One\n- Two\n\n"
+        "```\n  keep   spacing\n    here\n```"
     )
     for hidden in (
         "script text", "color", "Site header", "Home nav", "html comment", "JavaScript",
@@ -505,7 +516,7 @@ def test_html_title_falls_back_to_h1() -> None:
 
 def test_html_table_rows_and_cells() -> None:
     source = b"<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td>31</td></tr></table>"
-    assert only_record(parse_document("a.html", source)).text == "Name Age\nAnn 31"
+    assert only_record(parse_document("a.html", source)).text == "| Name | Age |\n| --- | --- |\n| Ann | 31 |"
 
 
 def test_html_meta_charset_windows_1252() -> None:
@@ -603,33 +614,52 @@ def flate_pdf(content: bytes) -> bytes:
 
 def test_pdf_text_bomb_stops_extraction_at_the_page_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     # One text run of many Tj operators: pypdf concatenates the run in quadratic time (a 240 KB
-    # PDF of this shape took over 10 minutes), so the page cap must stop extraction while it
-    # runs, not check the text once it is complete.
+    # PDF of this shape took over 10 minutes), so the page cap must stop pypdf's extraction while
+    # it runs (pdf_extractors' visitor guard), not check the text once it is complete.
     show = b"(" + b"A" * 80 + b") Tj\n"
     data = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + show * 20_000 + b"ET")
     assert len(data) < 20_000  # 1.7 MB of content stream compresses to a few KB
     visited: list[bytes] = []
-    original = pdf_parsing._shown_string_bytes
+    original = pdf_extractors._shown_string_bytes
 
     def counting(operator: bytes, operands: list) -> int:
         visited.append(operator)
         return original(operator, operands)
 
-    monkeypatch.setattr(pdf_parsing, "_shown_string_bytes", counting)
+    monkeypatch.setattr(pdf_extractors, "_shown_string_bytes", counting)
     monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 8_000)
-    detail = assert_rejected(parse_document("bomb.pdf", data), "parse_error")
+    detail = assert_rejected(parse_document("bomb.pdf", data, ParseOptions(pdf_parser="pypdf")), "parse_error")
     assert "page 1" in detail and "8000 characters" in detail
     assert visited.count(b"Tj") == 8_000 // 80 + 1, "extraction stopped as soon as the cap was passed"
+    for parser in ("pypdfium2", "pdfplumber"):  # PDFium counts the page's characters before any layout
+        detail = assert_rejected(parse_document("bomb.pdf", data, ParseOptions(pdf_parser=parser)), "parse_error")
+        assert "page 1" in detail and "8000 characters" in detail
 
 
-def test_pdf_text_limit_counts_tj_arrays_and_quote_operators(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("parser", pdf_extractors.EXTRACTORS)
+def test_pdf_text_limit_counts_tj_arrays_and_quote_operators(parser: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 100)
+    counted: list[int] = []
+    original = pdf_extractors._shown_string_bytes
+
+    def counting(operator: bytes, operands: list) -> int:
+        counted.append(original(operator, operands))
+        return counted[-1]
+
+    monkeypatch.setattr(pdf_extractors, "_shown_string_bytes", counting)
+    options = ParseOptions(pdf_parser=parser, ocr="off")
+    # A leading (TL) so that ' and " move to a new line: PDFium drops glyphs drawn exactly over
+    # the same glyphs, so copies at one place would be 30 characters of text to it.
+    start = b"BT /F1 12 Tf 14 TL 72 720 Td\n"
     for operator in (b"[(%s) 120 (%s)] TJ\n", b"(%s) '\n", b'1 2 (%s) "\n'):
         line = operator.replace(b"%s", b"B" * 30, 1).replace(b"%s", b"C" * 30)
-        data = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + line * 5 + b"ET")
-        assert_rejected(parse_document("bomb.pdf", data), "parse_error")
-        small = flate_pdf(b"BT /F1 12 Tf 72 720 Td\n" + line + b"ET")
-        assert "B" * 30 in only_record(parse_document("ok.pdf", small)).text
+        counted.clear()
+        data = flate_pdf(start + line * 20 + b"ET")
+        assert_rejected(parse_document("bomb.pdf", data, options), "parse_error")
+        if parser == "pypdf":  # the guard stopped extraction as soon as the shown strings passed the cap
+            assert sum(counted) > 100 >= sum(counted[:-1]), (operator, counted)
+        small = flate_pdf(start + line + b"ET")
+        assert "B" * 30 in only_record(parse_document("ok.pdf", small, options)).text
 
 
 def test_pdf_page_and_total_text_limits(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1060,8 +1090,9 @@ def test_html_table_of_contents_and_hidden_title_copy_are_removed() -> None:
     record = only_record(parse_document("pep-9999.html", PEP_LIKE_PAGE.encode("utf-8")))
     assert record.title == "PEP 9999 – Example Proposal"
     assert record.text == (
-        "PEP 9999 – Example Proposal\n\nAuthor:\nA. Writer\n\nAbstract\n\nThis proposal adds an example.\n\n"
-        "Rationale\n\nExamples help.\n\nNon-goals\n\nNothing else.\n\nFile contents\n\nThe file holds one line."
+        "# PEP 9999 – Example Proposal\n\nAuthor:\nA. Writer\n\n"
+        "## Abstract\n\nThis proposal adds an example.\n\n## Rationale\n\nExamples help.\n\n"
+        "### Non-goals\n\nNothing else.\n\n## File contents\n\nThe file holds one line."
     )
 
 
@@ -1081,7 +1112,7 @@ def test_html_table_of_contents_and_hidden_title_copy_are_removed() -> None:
 def test_html_tables_of_contents_are_removed(toc: str) -> None:
     page = f"<body><p>Intro.</p>{toc}<h2 id='a'>Alpha</h2><p>First.</p><h2 id='b'>Beta</h2><p>Second.</p></body>"
     text = only_record(parse_document("a.html", page.encode("utf-8"))).text
-    assert text == "Intro.\n\nAlpha\n\nFirst.\n\nBeta\n\nSecond."
+    assert text == "Intro.\n\n## Alpha\n\nFirst.\n\n## Beta\n\nSecond."
 
 
 @pytest.mark.parametrize(
@@ -1103,7 +1134,8 @@ def test_html_tables_of_contents_are_removed(toc: str) -> None:
 def test_html_blocks_like_a_table_of_contents_are_kept(block: str) -> None:
     page = f"<body>{block}<h2 id='a'>Alpha</h2><p>First.</p></body>"
     text = only_record(parse_document("a.html", page.encode("utf-8"))).text
-    assert "Alpha" in text.split("\n\nAlpha\n\nFirst.")[0], text
+    before, found, _ = text.partition("\n\n## Alpha\n\nFirst.")
+    assert found and "Alpha" in before, text
 
 
 def test_html_hidden_text_that_is_not_the_title_is_kept() -> None:
@@ -1111,7 +1143,7 @@ def test_html_hidden_text_that_is_not_the_title_is_kept() -> None:
         "<body><h1>Guide</h1><span class='visually-hidden'>Guide</span>"
         "<p>Press <span class='sr-only'>the</span> Enter key.</p></body>"
     )
-    assert only_record(parse_document("a.html", page.encode("utf-8"))).text == "Guide\n\nPress the Enter key."
+    assert only_record(parse_document("a.html", page.encode("utf-8"))).text == "# Guide\n\nPress the Enter key."
 
 
 def test_markdown_table_of_contents_is_removed() -> None:

@@ -290,8 +290,10 @@ def test_parse_jsonl_with_options(conn) -> None:
 def test_parse_failure_is_a_reason_not_an_error(conn) -> None:
     (result,) = conn.execute("select docvec_parse('image.png', ?, null)", [b"\x89PNG\r\n"]).fetchone()
     assert result["records"] == []
-    assert result["reason"] == "unsupported_type"
+    assert result["reason"] == "parse_error"  # a truncated PNG
     assert result["detail"]
+    (result,) = conn.execute("select docvec_parse('drawing.odg', ?, null)", [b"PK\x03\x04"]).fetchone()
+    assert result["records"] == [] and result["reason"] == "unsupported_type" and result["detail"]
 
 
 def test_file_type(conn) -> None:

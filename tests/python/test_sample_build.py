@@ -19,7 +19,7 @@ EXPECTED_QUARANTINE = {
     "quarantine/empty.md": "empty_text",
     "quarantine/binary_blob.md": "binary_content",
     "quarantine/corrupt_manual.pdf": "parse_error",
-    "quarantine/spreadsheet.xlsx": "unsupported_type",
+    "quarantine/spreadsheet.xlsx": "parse_error",  # not a ZIP package: a corrupt workbook
 }
 
 
