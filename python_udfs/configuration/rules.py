@@ -177,6 +177,7 @@ VAR_RULES: dict[str, Rule] = {
     "boilerplate_min_documents": integer(2),
     # chunking (serving_strategy is also checked against the seed's strategy ids)
     "serving_strategy": text,
+    "min_text_coverage": number(0, strict=True, maximum=1),
     # embedding
     "embedding_model_id": text,
     "embedding_model_path": optional_text,

@@ -51,6 +51,20 @@ def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory
             [texts[1]],
         )
         conn.execute("delete from quarantined_documents where source_path = 'quarantine/empty.md'")
+        # A document losing one middle chunk (text_coverage) and another all of its chunks in one
+        # strategy (has_chunks_in_every_strategy); neither touches the chunks corrupted above.
+        longest, shortest = conn.execute(
+            "select arg_max(document_id, n), arg_min(document_id, n) from ("
+            "  select document_id, count(*) as n from chunks"
+            "  where strategy_id = 'recursive_256' and chunk_id not in (select unnest(?))"
+            "  group by document_id)",
+            [chunk_ids],
+        ).fetchone()
+        conn.execute(
+            "delete from chunks where document_id = ? and strategy_id = 'recursive_256' and chunk_index = 1",
+            [longest],
+        )
+        conn.execute("delete from chunks where document_id = ? and strategy_id = 'markdown_sections'", [shortest])
     project.test_result = project.dbt("test", check=False)
     return project
 
@@ -67,6 +81,8 @@ def corrupted(sample_build: DbtProject, tmp_path_factory: pytest.TempPathFactory
         "finite_vector_embeddings_embedding",
         "unit_norm_embeddings_embedding",
         "assert_every_file_is_accounted_for",
+        "text_coverage_documents_",
+        "has_chunks_in_every_strategy_documents_",
     ],
 )
 def test_corruption_is_caught(corrupted: DbtProject, failing_test: str) -> None:
@@ -130,6 +146,17 @@ def test_integrity_tests_pass_on_the_clean_build(sample_build: DbtProject, tmp_p
             "test_same_access_groups_as",
             "{model: x, column_name: y, to: null, field: null}",
             "`to` and `field` are required",
+        ),
+        (
+            "test_text_coverage",
+            "{model: x, column_name: y, chunks: z, min_coverage: 2}",
+            "`min_coverage` must be a number in (0, 1]",
+        ),
+        ("test_text_coverage", "{model: x, column_name: y, chunks: null}", "`chunks` is required"),
+        (
+            "test_has_chunks_in_every_strategy",
+            "{model: x, chunks: null, strategies: null}",
+            "`chunks` and `strategies` are required",
         ),
     ],
 )
