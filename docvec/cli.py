@@ -18,6 +18,7 @@ import duckdb
 from docvec.publishing.cli import add_commands as add_publish_commands
 from docvec.publishing.cli import run_publish, run_verify
 from docvec.searching import (
+    BACKEND_HELP,
     SearchFilters,
     SearchResult,
     check_search_arguments,
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("DOCVEC_MODEL_PATH") or None,
         help="local embedding model folder (default: the bundled all-MiniLM-L6-v2)",
     )
+    find.add_argument("--backend", default=None, help=BACKEND_HELP)
 
     evaluate = commands.add_parser(
         "eval",
@@ -281,6 +283,7 @@ def _search_options(args: argparse.Namespace, filters: SearchFilters, weights: t
         "mode": args.mode,
         "filters": filters,
         "model_path": args.model_path,
+        "backend": args.backend,
         "weights": weights,
         "rrf_k": args.rrf_k,
         "candidates": args.candidates,
@@ -291,14 +294,17 @@ def _search_options(args: argparse.Namespace, filters: SearchFilters, weights: t
 def _search_target(args: argparse.Namespace, filters: SearchFilters, weights: tuple[float, float]) -> int:
     """`docvec search --target NAME`: the same search on an external publish target."""
     from docvec.publishing.store import serving_path_for
-    from docvec.publishing.target_search import open_target, search_target
+    from docvec.publishing.target_search import open_target, search_target, target_model_id
     from docvec.publishing.targets import TargetError
 
     try:
         check_search_arguments(args.k, args.mode, weights, args.rrf_k, args.candidates)
-        target = open_target(serving_path_for(), args.target)
+        serving = serving_path_for()
+        target = open_target(serving, args.target)
         try:
-            results = search_target(target, args.query, **_search_options(args, filters, weights))
+            stored = None if args.mode == "keyword" else target_model_id(serving, target)
+            options = _search_options(args, filters, weights)
+            results = search_target(target, args.query, stored_model_id=stored, **options)
         finally:
             target.close()
     except (TargetError, ValueError) as error:

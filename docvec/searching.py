@@ -54,6 +54,13 @@ SEARCH_TABLE = "search_index"
 DEFAULT_OVERSAMPLE = 4  # HNSW candidates per result wanted, before the filters
 DB_PATH_ENV = "DOCVEC_DB_PATH"
 DEFAULT_DB_PATH = "docvec.duckdb"
+# The query backend when no vectors say which (an empty search_index).
+DEFAULT_QUERY_BACKEND = "torch"
+# --backend of `docvec search`, `docvec serve` and `docvec mcp`.
+BACKEND_HELP = (
+    "query embedding backend: torch, onnx, onnx-int8 or openai (default: the backend that embedded the "
+    "vectors searched, read from their model_id; a different one is refused)"
+)
 # Bounds of the search arguments: beyond them a request is a mistake, not a search.
 MAX_RESULTS = 10_000  # k and candidates
 MAX_RRF_K = 1_000_000
@@ -370,11 +377,52 @@ def _to_result(row: tuple, score: float) -> SearchResult:
     )
 
 
-def embed_query(query: str, model_path: str | None = None, backend: str = "torch") -> list[float]:
-    """The query's vector from the serving model (what `docvec_embed_query` returns in SQL)."""
+def query_backend(model_id: str | None, backend: str | None = None) -> str:
+    """The embedding backend of a query compared with the vectors stored under `model_id`.
+
+    None (the default everywhere a query is embedded) means the backend that produced those
+    vectors: `backend_of_model_id(model_id)` (`<id>` torch, `<id>@onnx`, `<id>@onnx-int8`,
+    `openai:<id>`). An explicit `backend` must be that one: vectors of different backends are
+    never compared (ValueError). Without a model id (an empty index): `backend`, else torch."""
+    from python_udfs.embedding.backends import backend_of_model_id, check_backend
+
+    if backend is not None:
+        check_backend(backend)
+    if model_id is None:
+        return backend or DEFAULT_QUERY_BACKEND
+    stored = backend_of_model_id(model_id)
+    if backend is not None and backend != stored:
+        raise ValueError(
+            f"the vectors searched are those of model {model_id!r}, embedded by backend {stored!r}: "
+            f"a query embedded by backend {backend!r} cannot be compared with them "
+            "(leave the backend out to use the vectors' own)"
+        )
+    return stored
+
+
+def searched_model_id(conn: duckdb.DuckDBPyConnection, filters: SearchFilters) -> str | None:
+    """The model whose vectors a search with `filters` compares: the `model_id` filter, else the
+    only model_id of `search_index` (None when it is empty); ValueError naming them when it
+    holds several and the filter chooses none."""
+    if filters.model_id is not None:
+        return filters.model_id
+    found = [row[0] for row in conn.execute(f"select distinct model_id from {SEARCH_TABLE} order by 1").fetchall()]
+    if len(found) > 1:
+        raise ValueError(
+            f"{SEARCH_TABLE} holds the vectors of several models ({', '.join(map(str, found))}): "
+            "choose one with the model_id filter"
+        )
+    return found[0] if found else None
+
+
+def embed_query(
+    query: str, model_path: str | None = None, backend: str | None = None, *, model_id: str | None = None
+) -> list[float]:
+    """The query's vector from the serving model (what `docvec_embed_query` returns in SQL), by
+    `query_backend(model_id, backend)`: the backend of the vectors of `model_id` it is compared with."""
     from python_udfs.embedding import embed_texts, load_model
 
-    return embed_texts(load_model(model_path, backend), [query])[0].tolist()
+    return embed_texts(load_model(model_path, query_backend(model_id, backend)), [query])[0].tolist()
 
 
 def search(
@@ -385,7 +433,7 @@ def search(
     mode: str = DEFAULT_MODE,
     filters: SearchFilters = SearchFilters(),
     model_path: str | None = None,
-    backend: str = "torch",
+    backend: str | None = None,
     weights: tuple[float, float] = DEFAULT_WEIGHTS,
     rrf_k: int = DEFAULT_RRF_K,
     candidates: int = DEFAULT_CANDIDATES,
@@ -398,7 +446,8 @@ def search(
     `mode` is `vector`, `keyword` or `hybrid` (reciprocal rank fusion of both with `weights`
     and `rrf_k`, each list `candidates` deep). `exact` ranks vectors by a full scan instead of
     the HNSW index; `vector` is the query's embedding when the caller already has it (else the
-    serving model embeds `query`).
+    serving model embeds `query` with `backend`, by default the one that embedded the vectors
+    searched: see `query_backend`).
     """
     check_search_request(query, vector, k, mode, weights, rrf_k, candidates, oversample)
     require_search_index(conn)
@@ -406,7 +455,7 @@ def search(
     if mode == "keyword":
         return [_to_result(row, row[-1]) for row in keyword_ranking(conn, query, filters, k)]
     if vector is None:
-        vector = embed_query(query, model_path, backend)
+        vector = embed_query(query, model_path, backend, model_id=searched_model_id(conn, filters))
     if mode == "vector":
         ranked = _vector_ranking(conn, vector, filters, k, exact=exact, oversample=oversample)
         return [_to_result(row, row[-1]) for row in ranked]

@@ -62,7 +62,8 @@ class ServiceSettings:
     serving_path: str
     authenticator: Authenticator
     model_path: str | None = None
-    backend: str = "torch"
+    # The query embedding backend; None: that of the vectors searched (docvec.searching.query_backend).
+    backend: str | None = None
     warm_up: bool = True
     page: bool = True
     mcp: bool = True
@@ -124,9 +125,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        publication.refresh()
+        loaded = publication.refresh()
         if settings.warm_up:
-            embedder.warm_up()
+            embedder.warm_up(loaded.models if loaded is not None else ())
         if mcp_app is not None:
             async with mcp_app.router.lifespan_context(mcp_app):
                 yield

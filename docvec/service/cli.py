@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 
+from docvec.searching import BACKEND_HELP
 from docvec.service.auth import (
     AUTH_CONFIG_ENV,
     AuthConfigError,
@@ -79,7 +80,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--auth", default=None, help=f"auth config (YAML; default: env {AUTH_CONFIG_ENV})")
     parser.add_argument("--model-path", default=None, help="local folder of the query model (default: the bundled one)")
-    parser.add_argument("--backend", default="torch", help="query embedding backend (torch, onnx, onnx-int8)")
+    parser.add_argument("--backend", default=None, help=BACKEND_HELP)
 
 
 def _authenticator(args: argparse.Namespace) -> Authenticator:

@@ -244,7 +244,7 @@ def _post_only(app: Starlette) -> None:
     app.router.routes = [Route(MCP_PATH, endpoint=routes[0].endpoint, methods=["POST"])]
 
 
-def run_stdio(serving_path: str, principal: Principal, model_path: str | None, backend: str) -> None:
+def run_stdio(serving_path: str, principal: Principal, model_path: str | None, backend: str | None = None) -> None:
     """`docvec mcp`: the MCP server on stdin/stdout with `principal`'s groups, until stdin closes."""
     publication = LivePublication(serving_path)
     retrieval = Retrieval(publication, QueryEmbedder(model_path, backend))

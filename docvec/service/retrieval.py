@@ -7,8 +7,10 @@ its filter: the access rules are exactly those of the CLI and the Python API (th
 `access_mode` and the admin group into each chunk's `access_groups`; a caller reads a chunk when
 they share a group). A principal with no group reads nothing: searches return no result and
 fetches answer "not found", the same answer as for an id that does not exist, so that the
-service is no oracle of what exists. The query model is loaded once per process; its vectors are
-computed under a lock (fast tokenizers are not thread-safe) and the last ones are cached.
+service is no oracle of what exists. The query model is loaded once per process (and backend: a
+query is embedded by the backend of the vectors it is compared with, read from the published
+model id); its vectors are computed under a lock (fast tokenizers are not thread-safe) and the
+last ones are cached.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from docvec.searching import SearchFilters, check_search_request, embed_query, search
+from docvec.searching import SearchFilters, check_search_request, embed_query, query_backend, search
 from docvec.service import limits
 from docvec.service.publication import LivePublication, Loaded
 from python_udfs.ranking import DEFAULT_MODE
@@ -62,27 +64,38 @@ class SearchRequest:
 
 
 class QueryEmbedder:
-    """The query model's vectors: one model per process, one encode at a time, recent ones cached."""
+    """The query model's vectors: one model per process and backend, one encode at a time, recent
+    ones cached. `backend` None (the default) embeds each query by the backend of the vectors it is
+    compared with (docvec.searching.query_backend of the model id searched); a backend given
+    must be theirs."""
 
-    def __init__(self, model_path: str | None = None, backend: str = "torch", cache_size: int = QUERY_CACHE_SIZE):
+    def __init__(
+        self, model_path: str | None = None, backend: str | None = None, cache_size: int = QUERY_CACHE_SIZE
+    ) -> None:
         self.model_path = model_path
         self.backend = backend
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._cache_size = cache_size
 
-    def warm_up(self) -> None:
-        """Load the model now (at start), not on the first request."""
-        self.embed("warm up")
+    def warm_up(self, model_ids: Sequence[str] = ()) -> None:
+        """Load now (at start), not on the first request, the model of each backend that `model_ids`
+        (the published models) need; ValueError when an explicit backend contradicts one."""
+        wanted: Sequence[str | None] = model_ids or [None]
+        for model_id in wanted:
+            self.embed("warm up", model_id)
 
-    def embed(self, query: str) -> list[float]:
+    def embed(self, query: str, model_id: str | None = None) -> list[float]:
+        """The vector of `query` to compare with the vectors of `model_id`."""
+        backend = query_backend(model_id, self.backend)
+        key = (backend, query)
         with self._lock:
-            found = self._cache.get(query)
+            found = self._cache.get(key)
             if found is not None:
-                self._cache.move_to_end(query)
+                self._cache.move_to_end(key)
                 return found
-            vector = embed_query(query, self.model_path, self.backend)
-            self._cache[query] = vector
+            vector = embed_query(query, self.model_path, backend)
+            self._cache[key] = vector
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return vector
@@ -103,16 +116,17 @@ class Retrieval:
         check_search_request(request.query, None, request.k, request.mode)
         with self.publication.lease() as (loaded, conn):
             filters = self._filters(loaded, groups, request)
+            model = filters.model_id or _only(loaded.models)
             results: list[dict[str, Any]] = []
             if groups:
-                vector = None if request.mode == "keyword" else self.embedder.embed(request.query)
+                vector = None if request.mode == "keyword" else self.embedder.embed(request.query, model)
                 hits = search(conn, request.query, k=request.k, mode=request.mode, filters=filters, vector=vector)
                 results = [{"rank": rank, **hit.as_dict()} for rank, hit in enumerate(hits, start=1)]
             return {
                 "query": request.query,
                 "mode": request.mode,
                 "strategy": filters.strategy_id or _only(loaded.strategies),
-                "model": filters.model_id or _only(loaded.models),
+                "model": model,
                 "publication": publication_info(loaded),
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),
                 "results": results,

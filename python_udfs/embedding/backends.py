@@ -77,6 +77,20 @@ def effective_model_id(model_id: str, backend: str) -> str:
     return model_id if backend == "torch" else f"{model_id}@{backend}"
 
 
+def backend_of_model_id(model_id: str) -> str:
+    """The backend whose vectors are stored under `model_id`: the inverse of effective_model_id.
+
+    `openai:<id>` -> openai (the id may hold `@<dims>`); `<id>@onnx`, `<id>@onnx-int8` -> that
+    local backend; any other id -> torch."""
+    for backend, prefix in API_MODEL_ID_PREFIX.items():
+        if model_id.startswith(prefix):
+            return backend
+    for backend in LOCAL_BACKENDS:
+        if backend != "torch" and model_id.endswith(f"@{backend}"):
+            return backend
+    return "torch"
+
+
 def check_backend(backend: str) -> None:
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding_backend {backend!r}; expected one of {', '.join(BACKENDS)}")
