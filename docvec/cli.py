@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_publish_commands(commands)
     add_service_commands(commands)
+    _add_compare_command(commands)
     return parser
 
 
@@ -225,6 +226,76 @@ def _lineage(args: argparse.Namespace) -> int:
         print(f"docvec: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+# -- `docvec compare` ---------------------------------------------------------------------------
+
+
+def _add_compare_command(commands: argparse._SubParsersAction) -> None:
+    """Add `compare BASE CANDIDATE`: two builds' retrieval quality, paired by golden question."""
+    from docvec.evaluation.compare import DEFAULT_METRIC, DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TOLERANCE
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare the retrieval quality of two builds (pipeline versions) question by question",
+        description=(
+            "Compare two DuckDB warehouses built by this dbt project on the same corpus and golden questions: "
+            "the per-question metrics of every strategy, model and mode both measured, with a seeded paired "
+            "bootstrap 95% confidence interval of the mean delta and an exact sign test, and a verdict on the "
+            "serving configuration of each (its serving strategy and model, hybrid search). Both are opened "
+            "read-only. Exit status: 0, 1 when the serving configuration regressed, 2 when the warehouses "
+            "cannot be compared (different corpus or golden questions, not a docvec build)."
+        ),
+    )
+    compare.add_argument("base", metavar="BASE", help="DuckDB warehouse of the reference build")
+    compare.add_argument("candidate", metavar="CANDIDATE", help="DuckDB warehouse of the build to judge")
+    compare.add_argument(
+        "--metric", default=DEFAULT_METRIC, help=f"metric@k the verdict is on (default {DEFAULT_METRIC})"
+    )
+    compare.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE,
+        help="a change is significant only when its whole confidence interval is beyond this "
+        f"(default {DEFAULT_TOLERANCE})",
+    )
+    compare.add_argument(
+        "--resamples",
+        type=_positive,
+        default=DEFAULT_RESAMPLES,
+        help=f"bootstrap resamples (default {DEFAULT_RESAMPLES})",
+    )
+    compare.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    compare.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    compare.add_argument("--out", metavar="FILE", default=None, help="also write the report to FILE")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """`docvec compare BASE CANDIDATE`: the report; 1 when the serving configuration regressed."""
+    from docvec.evaluation.compare import REGRESSION, CompareError, compare_warehouses, render_json, render_markdown
+
+    try:
+        result = compare_warehouses(
+            args.base,
+            args.candidate,
+            metric=args.metric,
+            tolerance=args.tolerance,
+            resamples=args.resamples,
+            seed=args.seed,
+        )
+    except CompareError as error:
+        print(f"docvec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    report = render_json(result) + "\n" if args.json else render_markdown(result)
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.write(report)
+        except OSError as error:
+            print(f"docvec: cannot write {args.out!r}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
+    sys.stdout.write(report)
+    return 1 if result.verdict == REGRESSION else 0
 
 
 def format_table(results: Sequence[SearchResult], width: int | None = None) -> str:
@@ -338,6 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args)
         if args.command == "mcp":
             return run_mcp(args)
+        if args.command == "compare":
+            return _compare(args)
         return _search(args)
     except KeyboardInterrupt:
         print("docvec: interrupted", file=sys.stderr)

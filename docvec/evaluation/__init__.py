@@ -4,6 +4,8 @@
 * `runner`: `run_beir_eval` builds the docvec project on it with `dbt build` into its own DuckDB
   file and reads back `retrieval_metrics`.
 * `report`: the metrics as a plain-text table.
+* `compare`: `docvec compare BASE CANDIDATE`, two builds' per-question metrics paired, with a
+  bootstrap confidence interval, a sign test and a verdict on the serving configuration.
 
 The metric math and the per-strategy rankings run inside dbt: `python_udfs.evaluation`.
 """
@@ -17,6 +19,14 @@ from docvec.evaluation.beir import (
     resolve_split,
     write_beir_landing,
 )
+from docvec.evaluation.compare import (
+    CompareError,
+    Comparison,
+    NotComparable,
+    compare_warehouses,
+    render_json,
+    render_markdown,
+)
 from docvec.evaluation.report import METRIC_COLUMNS, format_metrics_table, metrics_pivot
 from docvec.evaluation.runner import default_workdir, project_dir, read_metrics, run_beir_eval
 
@@ -25,13 +35,19 @@ __all__ = [
     "GOLDEN_COLUMNS",
     "METRIC_COLUMNS",
     "BeirDataset",
+    "CompareError",
+    "Comparison",
     "LandingSummary",
+    "NotComparable",
+    "compare_warehouses",
     "default_workdir",
     "format_metrics_table",
     "metrics_pivot",
     "project_dir",
     "read_beir",
     "read_metrics",
+    "render_json",
+    "render_markdown",
     "resolve_split",
     "run_beir_eval",
     "write_beir_landing",
