@@ -16,10 +16,11 @@ first heading-like line of the first page with text (``titles``).
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError
+from pypdf.errors import DependencyError, LimitReachedError
 
 from ..cleaning import clean_text
 from .common import describe, join_pages, safe_text, single_document
@@ -99,7 +100,39 @@ def _ocr_metadata(ocr: OcrOutcome, n_pages: int, options: ParseOptions) -> dict[
     return ocr_module.ocr_metadata(confidences, options.ocr_min_confidence)
 
 
+def _check_content_streams(reader: PdfReader) -> None:
+    """Decode every page's content streams with pypdf, whose filters stop at its output limits
+    (``pypdf.filters.ZLIB_MAX_OUTPUT_LENGTH``...): a decompression bomb is rejected here, before
+    PDFium or pdfminer (which have no such limit) inflate it. pypdf's own extractor gets the same
+    check as it extracts. A stream pypdf fails to decode for another reason is left to the
+    extractor, which may read it."""
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            contents = page.get_contents()
+            if contents is not None:
+                contents.get_data()
+        except LimitReachedError as exc:
+            raise Rejected(
+                "parse_error", f"page {number}: content stream over pypdf's decompression limit: {describe(exc)}"
+            ) from exc
+        except Exception:  # a stream pypdf cannot decode is left to the extractor
+            continue
+
+
+# PDFium (pypdfium2, also under pdfplumber and the OCR page renderer) is not thread-safe, and
+# ctypes releases the GIL during its calls: DuckDB runs the parse UDF on several threads, and two
+# PDFs parsed at once corrupted the heap ("double free or corruption", a crashed dbt build). One
+# PDF at a time per process; the other formats still parse in parallel.
+_PDFIUM_LOCK = threading.Lock()
+
+
 def parse_pdf(content: bytes, options: ParseOptions) -> ParseResult:
+    """PDF: page texts joined by a blank line, one PDF at a time (``_PDFIUM_LOCK``)."""
+    with _PDFIUM_LOCK:
+        return _parse_pdf(content, options)
+
+
+def _parse_pdf(content: bytes, options: ParseOptions) -> ParseResult:
     """PDF: page texts joined by a blank line.
 
     Metadata: ``n_pages``, ``page_starts``, ``pdf_parser`` (the extractor used), ``pdf_title`` (the
@@ -107,6 +140,8 @@ def parse_pdf(content: bytes, options: ParseOptions) -> ParseResult:
     """
     reader = PdfReader(io.BytesIO(content))
     _unlock_pdf(reader)
+    if options.pdf_parser != "pypdf":
+        _check_content_streams(reader)
     extract = extractor_for(options.pdf_parser)
     raw = [safe_text(text) for text in extract(content, reader, TextBudget())]
     ocr = ocr_blank_pages(content, reader, raw, options)
