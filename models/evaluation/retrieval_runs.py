@@ -16,7 +16,7 @@ as they are.
 import duckdb
 import pyarrow as pa
 
-from python_udfs.embedding import dbt_logger, effective_model_id, embed_texts, load_model
+from python_udfs.embedding import dbt_logger, effective_model_id, embed_queries, load_model
 from python_udfs.evaluation import Question, RankingSettings, StrategyCorpus, corpus_table_name, rank_strategy
 from python_udfs.ranking import MODES, RANKING_VERSION
 
@@ -120,7 +120,7 @@ def model(dbt, session):
             f"(inputs fingerprint {fingerprint})"
         )
         embedder = load_model(model_path, backend)
-        vectors = embed_texts(embedder, [r[2] for r in rows])
+        vectors = embed_queries(embedder, [r[2] for r in rows])  # as docvec search embeds each query
         by_dataset = {}
         for (dataset, question_id, text, groups), vector in zip(rows, vectors):
             question = Question(str(question_id), text, tuple(groups), tuple(vector.tolist()))

@@ -55,6 +55,17 @@ def token_lengths(model, texts: list[str]) -> np.ndarray | None:
     return np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(texts))
 
 
+def embed_queries(model, queries: list[str]) -> np.ndarray:
+    """L2-normalised float32 vectors of `queries`, each embedded alone: exactly the vector that
+    `docvec search` and the `docvec_embed_query` UDF compute for it. Dynamically quantized
+    backends (onnx-int8) scale activations per batch, so a text's vector depends on the texts it
+    is batched with; evaluation must rank with the query-time vector to measure what is served."""
+    vectors = np.empty((len(queries), embedding_dimension(model)), dtype=np.float32)
+    for row, query in enumerate(queries):
+        vectors[row] = embed_texts(model, [query])[0]
+    return vectors
+
+
 def embed_texts(
     model,
     texts: list[str],

@@ -401,8 +401,8 @@ def test_quality_gates_pass_on_the_sample(sample_build):
         for (metric, k), threshold in gates.items():
             value = conn.execute(
                 "select value from retrieval_metrics where dataset = 'sample' and strategy_id = ? "
-                "and model_id = 'all-MiniLM-L6-v2' and mode = 'hybrid' and metric = ? and k = ?",
-                [settings["serving_strategy"], metric, k],
+                "and model_id = ? and mode = 'hybrid' and metric = ? and k = ?",
+                [settings["serving_strategy"], SERVING_MODEL_ID, metric, k],
             ).fetchone()[0]
             assert value >= threshold + 0.1, (metric, k, value, threshold)  # with margin
     lines = sample_build.build_result.stdout.splitlines()
