@@ -28,7 +28,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests/python -n 2
+	$(BIN)/python -m pytest tests/python -n 2 --durations=40
 
 # The unit tier only (tiers: see tests/python/conftest.py): pure code, no dbt build.
 test-fast: $(STAMP)

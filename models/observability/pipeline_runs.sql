@@ -40,7 +40,7 @@ chunks as (
       "select count(*) from information_schema.tables where table_catalog = " ~ sql_literal(embeddings_relation.database)
       ~ " and table_schema = " ~ sql_literal(embeddings_relation.schema) ~ " and table_name = 'embedding_api_runs'"
   ).columns[0].values()[0] -%}
-  {%- if found > 0 -%}
+    {%- if found > 0 -%}
     {%- set api_runs = embeddings_relation.incorporate(path={'identifier': 'embedding_api_runs'}) -%}
   {%- endif -%}
 {%- endif %}
@@ -55,11 +55,11 @@ api as (
     from {{ api_runs }}
     where invocation_id = {{ sql_literal(invocation_id) }}
     {%- else %}
-    select
-        0::bigint as embedding_requests,
-        0::bigint as embedding_retries,
-        0::bigint as embedding_tokens,
-        false as embedding_tokens_estimated
+        select
+            0::bigint as embedding_requests,
+            0::bigint as embedding_retries,
+            0::bigint as embedding_tokens,
+            false as embedding_tokens_estimated
     {%- endif %}
 ),
 
