@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_publish_commands(commands)
     add_service_commands(commands)
     _add_compare_command(commands)
+    _add_plan_command(commands)
     return parser
 
 
@@ -298,6 +299,47 @@ def _compare(args: argparse.Namespace) -> int:
     return 1 if result.verdict == REGRESSION else 0
 
 
+# -- `docvec plan` ------------------------------------------------------------------------------
+
+
+def _add_plan_command(commands: argparse._SubParsersAction) -> None:
+    """Add `plan --strategy S | --model M | --backend B`: what a switch would embed, embedding nothing."""
+    plan = commands.add_parser(
+        "plan",
+        help="what switching the serving strategy, model or backend would embed, and how long it would take",
+        description=(
+            "Read the build warehouse (read-only; nothing is embedded) and report how many distinct chunk texts "
+            "and word pieces switching to --strategy, --model and/or --backend would embed: the texts with no "
+            "vector yet under the planned model id in the embedding cache. The current configuration is the "
+            "latest pipeline_runs row; the time estimate uses the throughput pipeline_runs measured for the "
+            "same model id (none without a measurement). A new strategy needs its chunks built first "
+            "(dbt build --select +chunks). Exit status: 0, 2 when the plan cannot be made."
+        ),
+    )
+    plan.add_argument("--strategy", default=None, help="a chunking strategy_id that has chunks in the warehouse")
+    plan.add_argument("--model", default=None, help="an embedding_model_id (default: the current one)")
+    plan.add_argument("--backend", default=None, help="torch, onnx, onnx-int8 or openai (default: the current backend)")
+    plan.add_argument(
+        "--db",
+        default=None,
+        help="the build warehouse (default: env DOCVEC_DB_PATH, else docvec.duckdb); a publication has no cache",
+    )
+    plan.add_argument("--json", action="store_true", help="print JSON instead of the report")
+
+
+def _plan(args: argparse.Namespace) -> int:
+    """`docvec plan`: the report (or JSON); 2 with one line when the plan cannot be made."""
+    from docvec.planning import PlanError, plan_warehouse, render_text
+
+    try:
+        result = plan_warehouse(args.db, strategy=args.strategy, model=args.model, backend=args.backend)
+    except PlanError as error:
+        print(f"docvec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if args.json else render_text(result))
+    return 0
+
+
 def format_table(results: Sequence[SearchResult], width: int | None = None) -> str:
     """Search results as text: rank, score, path, section, offsets, title and a snippet."""
     if not results:
@@ -411,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_mcp(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "plan":
+            return _plan(args)
         return _search(args)
     except KeyboardInterrupt:
         print("docvec: interrupted", file=sys.stderr)
