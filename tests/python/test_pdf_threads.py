@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PROJECT_ROOT
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # child processes that may crash
 
 CHILD = textwrap.dedent(
     """
