@@ -110,6 +110,20 @@ def test_parsers_extract_what_they_should(sample_build: DbtProject) -> None:
     faq = [key for (path, key) in docs if path == "records/faq.json"]
     alerts = [key for (path, key) in docs if path == "records/sensor_alerts.jsonl"]
     assert len(faq) >= 6 and len(alerts) >= 6 and None not in faq + alerts
+    # Office files and CSV: Markdown headings and tables, properties in metadata.
+    file_type, title, text, meta, groups = docs[("manuals/packing_room_procedures.docx", None)]
+    assert file_type == "docx" and title == "Packing Room Procedures" and groups == ["public"]
+    assert "\n# Before the van arrives\n" in text and "\n- Crates washed and stacked by farm" in text
+    assert meta["author"] == "Marguerite Obi"
+    file_type, title, text, meta, _ = docs[("notes/harvest_briefing_2024.pptx", None)]
+    assert file_type == "pptx" and meta["n_slides"] == 3 == len(meta["slide_starts"])
+    assert all(text[start:].startswith("# ") for start in meta["slide_starts"])
+    assert "| Farm | Greens harvest | Main crops |" in text
+    sheets = {key: docs[(path, key)] for (path, key) in docs if path == "records/harvest_log_2024.xlsx"}
+    assert set(sheets) == {"Harvest log", "Tanks"} and all(d[0] == "xlsx" for d in sheets.values())
+    assert "| Date | Farm | Crop | Weight (kg) | Share of target |" in sheets["Harvest log"][2]
+    file_type, _, text, meta, _ = docs[("records/water_tests_2024-03.csv", None)]
+    assert file_type == "csv" and meta["delimiter"] == ";" and text.startswith("| date | farm | tank |")
 
 
 def test_chunk_offsets_round_trip(sample_build: DbtProject) -> None:
@@ -139,6 +153,14 @@ def test_both_strategies_are_built_side_by_side(sample_build: DbtProject) -> Non
         "select count(*) from chunks where strategy_id = 'markdown_sections' and section like '% > %'"
     )[0][0]
     assert sections > 0, "markdown section chunks carry their heading path"
+    # HTML and the office formats are written as Markdown: they get sections too.
+    with_sections = dict(
+        sample_build.query(
+            "select d.file_type, count(c.section) from chunks c join documents d using (document_id) "
+            "where c.strategy_id = 'markdown_sections' group by 1"
+        )
+    )
+    assert all(with_sections[t] > 0 for t in ("markdown", "html", "docx", "pptx", "xlsx")), with_sections
 
 
 def test_vectors_are_unit_norm_with_the_model_dimension(sample_build: DbtProject) -> None:

@@ -351,6 +351,7 @@ def test_search_macro_treats_hostile_queries_as_data(macro_project: DbtProject) 
         "{% do run_query('create table docvec_pwned_jinja as select 1') %}",
     ]
     strings = injections + naughty_strings()
+    served = macro_project.query("select count(*) from search_index")[0][0]
     keyword = run_operation(macro_project, "docvec_test_search_many", {"queries": strings, "modes": ["keyword"]})
     assert len(logged_ids(keyword.stdout)) == len(set(strings))
     sampled = injections + random.Random(0).sample(strings, 25)
@@ -364,7 +365,7 @@ def test_search_macro_treats_hostile_queries_as_data(macro_project: DbtProject) 
     assert not re.search(r"\d\d:\d\d:\d\d\s+jinja ran\s*$", keyword.stdout + other.stdout, re.MULTILINE)
     tables = {name for (name,) in macro_project.query("select table_name from duckdb_tables()")}
     assert "search_index" in tables and not {"docvec_pwned", "docvec_pwned_jinja"} & tables
-    assert macro_project.query("select count(*) from search_index")[0][0] == 107
+    assert served > 0 and macro_project.query("select count(*) from search_index")[0][0] == served
 
 
 @pytest.mark.parametrize(
