@@ -21,6 +21,7 @@ from typing import Any
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, LimitReachedError
+from pypdf.generic import StreamObject
 
 from ..cleaning import clean_text
 from .common import describe, join_pages, safe_text, single_document
@@ -100,23 +101,60 @@ def _ocr_metadata(ocr: OcrOutcome, n_pages: int, options: ParseOptions) -> dict[
     return ocr_module.ocr_metadata(confidences, options.ocr_min_confidence)
 
 
+# Most form XObjects (nested included) whose streams _check_content_streams decodes per document.
+MAX_CHECKED_FORMS = 10_000
+
+
 def _check_content_streams(reader: PdfReader) -> None:
-    """Decode every page's content streams with pypdf, whose filters stop at its output limits
-    (``pypdf.filters.ZLIB_MAX_OUTPUT_LENGTH``...): a decompression bomb is rejected here, before
-    PDFium or pdfminer (which have no such limit) inflate it. pypdf's own extractor gets the same
-    check as it extracts. A stream pypdf fails to decode for another reason is left to the
-    extractor, which may read it."""
+    """Decode every page's content streams and form XObjects (nested ones too) with pypdf, whose
+    filters stop at its output limits (``pypdf.filters.ZLIB_MAX_OUTPUT_LENGTH``...): a
+    decompression bomb is rejected here, before PDFium or pdfminer (which have no such limit)
+    inflate it. A stream pypdf fails to decode for another reason is left to the extractor, which
+    may read it. Image XObjects are not decoded (text extraction does not inflate them; the OCR
+    renderer's pages are bounded by ``ocr.MAX_OCR_PIXELS``)."""
+    seen: set[int] = set()
     for number, page in enumerate(reader.pages, start=1):
         try:
             contents = page.get_contents()
             if contents is not None:
                 contents.get_data()
+            _check_forms(page.get("/Resources"), seen)
         except LimitReachedError as exc:
             raise Rejected(
-                "parse_error", f"page {number}: content stream over pypdf's decompression limit: {describe(exc)}"
+                "parse_error", f"page {number}: a content stream over pypdf's decompression limit: {describe(exc)}"
             ) from exc
+        except Rejected:
+            raise
         except Exception:  # a stream pypdf cannot decode is left to the extractor
             continue
+
+
+def _resolved(value: Any) -> Any:
+    """The object an indirect reference points to (the value itself otherwise)."""
+    return value.get_object() if hasattr(value, "get_object") else value
+
+
+def _check_forms(resources: Any, seen: set[int]) -> None:
+    """Decode the form XObjects of ``resources`` and of the forms inside them, each once (``seen``:
+    object ids), iteratively; at most MAX_CHECKED_FORMS per document."""
+    pending: list[Any] = [resources]
+    while pending:
+        current = _resolved(pending.pop())
+        xobjects = _resolved(current.get("/XObject")) if isinstance(current, dict) else None
+        if not isinstance(xobjects, dict):
+            continue
+        for reference in xobjects.values():
+            key = getattr(reference, "idnum", None)
+            form = _resolved(reference)
+            is_form = isinstance(form, StreamObject) and form.get("/Subtype") == "/Form"
+            if not is_form or (key is not None and key in seen):
+                continue
+            if key is not None:
+                seen.add(key)
+            if len(seen) > MAX_CHECKED_FORMS:
+                raise Rejected("parse_error", f"PDF has more than {MAX_CHECKED_FORMS} form XObjects")
+            form.get_data()
+            pending.append(form.get("/Resources"))
 
 
 # PDFium (pypdfium2, also under pdfplumber and the OCR page renderer) is not thread-safe, and
@@ -140,8 +178,7 @@ def _parse_pdf(content: bytes, options: ParseOptions) -> ParseResult:
     """
     reader = PdfReader(io.BytesIO(content))
     _unlock_pdf(reader)
-    if options.pdf_parser != "pypdf":
-        _check_content_streams(reader)
+    _check_content_streams(reader)
     extract = extractor_for(options.pdf_parser)
     raw = [safe_text(text) for text in extract(content, reader, TextBudget())]
     ocr = ocr_blank_pages(content, reader, raw, options)

@@ -228,3 +228,34 @@ def labelled_corpus() -> list[LabelledPdf]:
             running=("Plant Handbook",),
         ),
     ]
+
+
+def form_xobject_bomb_pdf(expanded_bytes: int) -> bytes:
+    """A one-page PDF whose page draws a form XObject that inflates to ``expanded_bytes`` (spaces
+    around one line of text): a decompression bomb outside the page's own content stream."""
+    compressor = zlib.compressobj(9)
+    parts = [compressor.compress(b"BT /F1 12 Tf 72 720 Td (form bomb) Tj ET\n")]
+    block = b" " * 1_000_000
+    parts += [compressor.compress(block) for _ in range(expanded_bytes // len(block))]
+    form = b"".join(parts) + compressor.flush()
+    content = b"q /Fm1 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(form) + form + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -32,7 +32,7 @@ from python_udfs.parsing import (  # noqa: E402
     titles,
 )
 
-from pdf_samples import encrypt_pdf, one_page_pdf  # noqa: E402
+from pdf_samples import encrypt_pdf, form_xobject_bomb_pdf, one_page_pdf  # noqa: E402
 
 
 def only_record(result: ParseResult) -> ParsedRecord:
@@ -660,6 +660,18 @@ def test_pdf_text_limit_counts_tj_arrays_and_quote_operators(parser: str, monkey
             assert sum(counted) > 100 >= sum(counted[:-1]), (operator, counted)
         small = flate_pdf(start + line + b"ET")
         assert "B" * 30 in only_record(parse_document("ok.pdf", small, options)).text
+
+
+@pytest.mark.parametrize("parser", ["pypdf", "pypdfium2", "pdfplumber"])
+def test_a_form_xobject_bomb_is_rejected_before_any_extractor_inflates_it(parser: str) -> None:
+    # 200 MB of spaces in a form the page draws: PDFium inflated it all (RSS 658 MB for 300 MB)
+    # and returned its text before form XObjects were decoded under pypdf's limits first.
+    data = form_xobject_bomb_pdf(200_000_000)
+    assert len(data) < 300_000
+    result = parse_document("form_bomb.pdf", data, ParseOptions(pdf_parser=parser))
+    assert "decompression limit" in assert_rejected(result, "parse_error")
+    small = parse_document("form.pdf", form_xobject_bomb_pdf(1_000_000), ParseOptions(pdf_parser=parser))
+    assert "form bomb" in only_record(small).text
 
 
 def test_pdf_page_and_total_text_limits(monkeypatch: pytest.MonkeyPatch) -> None:
